@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FaceRegistryConfig(AppConfig):
+    name = "apps.face_registry"
+    label = "face_registry"

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "history"
+
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("<uuid:job_uuid>/", views.job_detail, name="detail"),
+    path("<uuid:job_uuid>/delete/", views.job_delete, name="delete"),
+    path("<uuid:job_uuid>/rerun/", views.job_rerun, name="rerun"),
+]

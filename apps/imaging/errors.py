@@ -1,0 +1,43 @@
+"""The one error type of the whole product: a stable code plus a human message.
+
+Every surface (web page, native API, VK, Baidu, Meitu) maps ``code`` to its own wire format, so
+codes are part of the public contract: add new ones, never rename.
+"""
+
+from __future__ import annotations
+
+
+class EnhancerError(Exception):
+    # Codes caused by the input itself; retrying will not help.
+    EMPTY_IMAGE = "empty_image"
+    NOT_AN_IMAGE = "not_an_image"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    FILE_TOO_LARGE = "file_too_large"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    IMAGE_TOO_SMALL = "image_too_small"
+    IMAGE_TOO_LARGE = "image_too_large"
+    BAD_PARAMS = "bad_params"
+    UNKNOWN_OPERATION = "unknown_operation"
+    NO_FACE = "no_face"
+    TOO_MANY_FACES = "too_many_faces"
+    # The operation cannot run on this installation (missing model, provider not configured).
+    UNAVAILABLE = "unavailable"
+    # Worth retrying: a remote provider timed out, a resource was busy.
+    TEMPORARY = "temporary"
+    INTERNAL = "internal"
+
+    def __init__(self, code: str, message: str, *, temporary: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.temporary = temporary or code == self.TEMPORARY
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def __reduce__(self):  # keep code/message when pickled across processes
+        return (_rebuild, (self.code, self.message, self.temporary))
+
+
+def _rebuild(code: str, message: str, temporary: bool) -> EnhancerError:
+    return EnhancerError(code, message, temporary=temporary)

@@ -1,0 +1,12 @@
+"""Settings for the test suite: its own var/ folder (database file, broker, media), fast hashing."""
+
+import os
+from pathlib import Path
+
+_VAR = Path(__file__).resolve().parent.parent / "var" / "test"
+os.environ.setdefault("ENHANCER_VAR_DIR", str(_VAR))
+os.environ.setdefault("MEDIA_ROOT", str(_VAR / "media"))
+os.environ["ENHANCER_TESTING"] = "1"
+os.environ.setdefault("DJANGO_DEBUG", "true")
+
+from .settings import *  # noqa: E402,F403

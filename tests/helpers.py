@@ -1,0 +1,39 @@
+"""Helpers importable by every test module: ``from tests.helpers import wait_for``."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fixtures_dir() -> Path:
+    """The shared public test images (``../shared/fixtures`` unless ENHANCER_FIXTURES says)."""
+    return Path(os.environ.get("ENHANCER_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2):
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def image_bytes(width: int = 96, height: int = 64, fmt: str = "PNG", mode: str = "RGB") -> bytes:
+    """A small synthetic photo-like image (gradients + shapes) encoded in memory."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    rgb = np.stack([x / max(width - 1, 1), y / max(height - 1, 1), 0.5 + 0.4 * np.sin(x / 7)], axis=2)
+    image = Image.fromarray((rgb * 255).astype(np.uint8), "RGB").convert(mode)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from apps.uploads import services
+from apps.uploads.models import Job
+from tests.helpers import image_bytes
+
+
+def make_job(owner, operation: str = "contrast", data: bytes | None = None, name: str = "photo.png") -> Job:
+    """A stored, queued job made through the real service (no enqueue: callbacks not run)."""
+    image = services.validate_image(data or image_bytes(), name)
+    return services.create_job(owner, image, operation, {}, Job.Source.WEB)
