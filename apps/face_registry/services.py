@@ -1,0 +1,434 @@
+"""Everything that reads or changes face registries. Web pages, the native API and the VK
+``persons/*`` endpoints all call these functions — one code path per behaviour.
+
+Ownership is the caller's job only in choosing the space: views and endpoints obtain it with
+:func:`get_space` (or a query scoped to ``request.user``); every function here then works inside
+that one space, so nothing can reach another owner's persons.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+
+from apps.imaging import codec
+from apps.imaging import faces as engine
+from apps.imaging.errors import EnhancerError
+from apps.providers.limits import image_limits
+
+from . import index as face_index
+from .models import MAX_SPACES, Face, Person, Space
+
+log = logging.getLogger(__name__)
+
+# Cosine similarity of two dlib embeddings above which they are taken for one person. Chosen by
+# bench/measure_face_threshold.py on the shared face fixtures and augmented copies of them
+# (scale, JPEG quality, brightness, rotation): see docs/face_threshold.md for the numbers.
+# Same-person pairs scored >= 0.944, different-person pairs <= 0.851 (2 556 pairs of 72 faces);
+# 0.90 is the middle of that gap and equals dlib's own LFW-validated euclidean threshold of 0.6
+# for descriptors of norm ~1.38.
+MATCH_SIMILARITY = 0.90
+
+# VK's wording for both set failures (no face, several faces); partners match on it.
+SET_NEEDS_ONE_FACE = "face set required only one face per image"
+UNDEFINED = "undefined"
+
+# FER's labels → the emotion names of VK's spec.
+EMOTION_NAMES = {
+    "angry": "Anger",
+    "disgust": "Disgust",
+    "fear": "Fear",
+    "happy": "Happiness",
+    "sad": "Sadness",
+    "surprise": "Surprise",
+    "neutral": "Neutral",
+}
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+@dataclass(frozen=True)
+class Analysis:
+    width: int
+    height: int
+    faces: list[engine.Face]
+
+
+def analyze(data: bytes) -> Analysis:
+    """Decode under the configured limits and find every face (largest first)."""
+    reason = engine.available()
+    if reason:
+        raise EnhancerError(EnhancerError.UNAVAILABLE, f"Face analysis is unavailable: {reason}")
+    picture = codec.decode(data, image_limits())
+    return Analysis(picture.width, picture.height, engine.analyze(picture))
+
+
+# --------------------------------------------------------------------------- spaces
+
+
+def get_space(owner, number: int, client=None, create: bool = True) -> Space:
+    """The owner's space ``number`` (0–9): the web one, or ``client``'s when a client is given.
+
+    Raises EnhancerError(BAD_PARAMS) for a number outside 0–9, and Space.DoesNotExist when
+    ``create`` is false and the space was never used.
+    """
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number < MAX_SPACES:
+        raise EnhancerError(
+            EnhancerError.BAD_PARAMS, f"space must be a number from 0 to {MAX_SPACES - 1}"
+        )
+    if client is not None and client.owner_id != owner.pk:
+        raise ValueError("an API client's spaces belong to the client's owner")
+    lookup = {"owner": owner, "client": client, "number": number}
+    if not create:
+        return Space.objects.get(**lookup)
+    try:
+        return Space.objects.get(**lookup)
+    except Space.DoesNotExist:
+        pass
+    try:
+        with transaction.atomic():
+            return Space.objects.create(**lookup)
+    except IntegrityError:  # another request created it first
+        return Space.objects.get(**lookup)
+
+
+def create_space(owner, name: str = "") -> Space:
+    """A new web space with the lowest free number; at most MAX_SPACES per owner."""
+    taken = set(
+        Space.objects.filter(owner=owner, client__isnull=True).values_list("number", flat=True)
+    )
+    free = [number for number in range(MAX_SPACES) if number not in taken]
+    if not free:
+        raise EnhancerError(
+            EnhancerError.BAD_PARAMS, f"You already have {MAX_SPACES} spaces, the most allowed."
+        )
+    try:
+        with transaction.atomic():
+            return Space.objects.create(owner=owner, number=free[0], name=name.strip()[:100])
+    except IntegrityError:
+        raise EnhancerError(
+            EnhancerError.TEMPORARY, "Another space was created at the same time; try again."
+        ) from None
+
+
+def rename_space(space: Space, name: str) -> None:
+    space.name = name.strip()[:100]
+    space.save(update_fields=["name"])
+
+
+def rename_person(person: Person, name: str) -> None:
+    person.name = name.strip()[:100]
+    person.save(update_fields=["name"])
+
+
+def next_person_id(space: Space) -> int:
+    highest = Person.objects.filter(space=space).aggregate(top=Max("person_id"))["top"]
+    return (highest or 0) + 1
+
+
+# --------------------------------------------------------------------------- set
+
+
+def set_face(space: Space, person_id: int, data: bytes, image_name: str) -> Face:
+    """Enroll the one face in the photo as ``person_id`` (created if new).
+
+    Raises EnhancerError NO_FACE / TOO_MANY_FACES (message: VK's per-image error text) unless
+    the photo shows exactly one face, and the decoder's errors for a photo it cannot read.
+    """
+    if isinstance(person_id, bool) or not isinstance(person_id, int) or not 0 <= person_id < 2**31:
+        raise EnhancerError(EnhancerError.BAD_PARAMS, "person_id must be a non-negative integer")
+    analysis = analyze(data)
+    if len(analysis.faces) != 1:
+        code = EnhancerError.NO_FACE if not analysis.faces else EnhancerError.TOO_MANY_FACES
+        raise EnhancerError(code, SET_NEEDS_ONE_FACE)
+    with _files_removed_on_error() as stored, transaction.atomic():
+        locked = _lock_space(space)
+        person, _ = Person.objects.get_or_create(space=locked, person_id=person_id)
+        face = _store_face(locked, person, analysis.faces[0], image_name, stored)
+        _bump(locked)
+    log.info("space %s: face %s enrolled as %s", space.uuid, face.uuid, person.tag)
+    return face
+
+
+# --------------------------------------------------------------------------- recognize
+
+
+@dataclass
+class RecognizedFace:
+    """One face of a recognize answer; :meth:`as_dict` gives VK's ``person`` object."""
+
+    tag: str
+    coord: list[int]
+    aliases: list[str]
+    aliases_changed: bool
+    confidence: float
+    similarity: float
+    awesomeness: float
+    sex: str | None
+    age: float | None
+    emotion: str | None
+    valence: float | None
+    arousal: float | None
+    frontality: float
+    visibility: float
+    person_id: int | None = field(default=None, repr=False)  # not on the wire
+
+    def as_dict(self) -> dict:
+        answer = {
+            "tag": self.tag,
+            "coord": self.coord,
+            "aliases": self.aliases,
+            "aliases_changed": self.aliases_changed,
+            "confidence": self.confidence,
+            "similarity": self.similarity,
+            "awesomeness": self.awesomeness,
+            "sex": self.sex,
+            "age": self.age,
+            "emotion": self.emotion,
+            "valence": self.valence,
+            "arousal": self.arousal,
+            "frontality": self.frontality,
+            "visibility": self.visibility,
+        }
+        # Attributes whose model is not installed are left out rather than sent as null.
+        return {key: value for key, value in answer.items() if value is not None}
+
+
+@dataclass
+class RecognizeResult:
+    width: int
+    height: int
+    faces: list[RecognizedFace]
+    # True when this call created persons (create_new), i.e. the space's persons changed.
+    aliases_changed: bool = False
+
+    def as_object(self, name: str) -> dict:
+        """VK's per-image ``object``; a photo without faces has no ``persons`` key."""
+        answer: dict = {"status": 0, "name": name}
+        if self.faces:
+            answer["persons"] = [face.as_dict() for face in self.faces]
+        return answer
+
+
+def recognize(space: Space, data: bytes, image_name: str, create_new: bool) -> RecognizeResult:
+    """Who is in the photo. Unknown faces become new persons when ``create_new`` is true."""
+    analysis = analyze(data)
+    if not analysis.faces:
+        return RecognizeResult(analysis.width, analysis.height, [])
+    snapshot = face_index.for_space(space.pk)
+    matches = [snapshot.search(face.embedding) for face in analysis.faces]
+    created: set[int] = set()
+    if create_new and any(not _accepted(found) for found in matches):
+        matches, created = _create_unknown(space, analysis, image_name, matches, snapshot)
+    results = [
+        _recognized(face, found, created) for face, found in zip(analysis.faces, matches, strict=True)
+    ]
+    return RecognizeResult(analysis.width, analysis.height, results, bool(created))
+
+
+def _accepted(found: list[face_index.Match]) -> list[face_index.Match]:
+    return [match for match in found if match.similarity >= MATCH_SIMILARITY]
+
+
+def _create_unknown(
+    space: Space,
+    analysis: Analysis,
+    image_name: str,
+    matches: list[list[face_index.Match]],
+    snapshot: face_index.SpaceIndex,
+) -> tuple[list[list[face_index.Match]], set[int]]:
+    """Give each still-unknown face a new person, one creator per space at a time.
+
+    Two requests with the same unknown face must not both create a person: the space row lock
+    (on SQLite, the IMMEDIATE transaction's write lock) serialises them, and the second one
+    searches again inside the lock — seeing the first one's committed face — before creating.
+    """
+    matches = list(matches)
+    created: set[int] = set()
+    with _files_removed_on_error() as stored, transaction.atomic():
+        locked = _lock_space(space)
+        if locked.version != snapshot.version:
+            snapshot = face_index.for_space(space.pk)
+        # Exact here, though a big space's search outside the lock is approximate (IVF): a
+        # person the prefilter missed must not be created a second time. This path runs only
+        # for unknown faces, so the full scan (~25–70 ms at 1M faces) is rare.
+        matches = [
+            found if _accepted(found) else snapshot.search(face.embedding, exact=True)
+            for face, found in zip(analysis.faces, matches, strict=True)
+        ]
+        next_id = next_person_id(locked)
+        new_people: list[tuple[int, np.ndarray]] = []
+        for position, face in enumerate(analysis.faces):
+            if _accepted(matches[position]):
+                continue
+            query = face_index.normalise(face.embedding)
+            # A second face of someone created a moment ago in this same photo joins them.
+            same = [
+                face_index.Match(pid, float(vector @ query))
+                for pid, vector in new_people
+                if float(vector @ query) >= MATCH_SIMILARITY
+            ]
+            if same:
+                matches[position] = sorted(same, key=lambda m: -m.similarity)
+                continue
+            person = Person.objects.create(space=locked, person_id=next_id)
+            next_id += 1
+            _store_face(locked, person, face, image_name, stored)
+            created.add(person.person_id)
+            new_people.append((person.person_id, query))
+            matches[position] = [face_index.Match(person.person_id, 1.0)]
+        if created:
+            _bump(locked)
+    if created:
+        log.info("space %s: recognize created %s", space.uuid, sorted(created))
+    return matches, created
+
+
+def _recognized(
+    face: engine.Face, found: list[face_index.Match], created: set[int]
+) -> RecognizedFace:
+    accepted = _accepted(found)
+    if accepted:
+        best, person_id = accepted[0], accepted[0].person_id
+        tag = f"person{person_id}"
+        aliases = [f"person{match.person_id}" for match in accepted[1:]]
+        # A face that just became a new person is that person exactly, as in VK's example.
+        similarity = 1.0 if person_id in created else best.similarity
+    else:
+        person_id, tag, aliases = None, UNDEFINED, []
+        # VK's own example answers an unknown face with similarity 1; we copy it.
+        similarity = 1.0
+    left, top, right, bottom = face.box
+    return RecognizedFace(
+        tag=tag,
+        coord=[int(left), int(top), int(right), int(bottom)],
+        aliases=aliases,
+        aliases_changed=person_id in created,
+        confidence=round(float(face.confidence), 5),
+        similarity=round(float(min(max(similarity, 0.0), 1.0)), 4),
+        awesomeness=round(float(face.awesomeness), 4),
+        sex=face.sex,
+        age=None if face.age is None else round(float(face.age)),
+        emotion=None if face.emotion is None else EMOTION_NAMES.get(face.emotion, face.emotion),
+        valence=None if face.valence is None else round(float(face.valence), 4),
+        arousal=None if face.arousal is None else round(float(face.arousal), 4),
+        frontality=round(float(face.frontality), 4),
+        visibility=round(float(face.visibility), 4),
+        person_id=person_id,
+    )
+
+
+# --------------------------------------------------------------------------- delete
+
+
+def delete_person(space: Space, person_id: int) -> bool:
+    """Remove the person, its embeddings and thumbnails; False if there was no such person."""
+    with transaction.atomic():
+        locked = _lock_space(space)
+        person = Person.objects.filter(space=locked, person_id=person_id).first()
+        if person is None:
+            return False
+        names = list(person.faces.exclude(thumbnail="").values_list("thumbnail", flat=True))
+        person.delete()
+        _bump(locked)
+        transaction.on_commit(lambda: _delete_files(names))
+    return True
+
+
+def delete_face(face: Face) -> None:
+    """Remove one enrolled face (its embedding and thumbnail); the person stays."""
+    with transaction.atomic():
+        locked = _lock_space(face.space)
+        name = face.thumbnail.name
+        Face.objects.filter(pk=face.pk).delete()
+        _bump(locked)
+        transaction.on_commit(lambda: _delete_files([name]))
+
+
+def truncate(space: Space) -> None:
+    """Empty the space: every person, embedding and thumbnail. The space itself stays."""
+    with transaction.atomic():
+        locked = _lock_space(space)
+        names = list(
+            Face.objects.filter(space=locked).exclude(thumbnail="").values_list("thumbnail", flat=True)
+        )
+        Face.objects.filter(space=locked).delete()
+        Person.objects.filter(space=locked).delete()
+        _bump(locked)
+        transaction.on_commit(lambda: _delete_files(names))
+    log.info("space %s truncated (%d faces)", space.uuid, len(names))
+
+
+def delete_space(space: Space) -> None:
+    truncate(space)
+    space.delete()
+    face_index.forget(space.pk)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _lock_space(space: Space) -> Space:
+    """The space row, locked until the transaction ends: one writer per space at a time."""
+    return Space.objects.select_for_update().get(pk=space.pk)
+
+
+def _bump(space: Space) -> None:
+    Space.objects.filter(pk=space.pk).update(version=F("version") + 1)
+
+
+def _store_face(
+    space: Space, person: Person, face: engine.Face, image_name: str, stored: list[str]
+) -> Face:
+    left, top, right, bottom = (int(v) for v in face.box)
+    row = Face(
+        space=space,
+        person=person,
+        embedding=np.asarray(face.embedding, dtype="<f4").tobytes(),
+        left=left,
+        top=top,
+        right=right,
+        bottom=bottom,
+        image_name=(image_name or "")[:255],
+    )
+    row.thumbnail.save("face.jpg", ContentFile(_chip_jpeg(face.chip)), save=False)
+    stored.append(row.thumbnail.name)
+    row.save()
+    return row
+
+
+def _chip_jpeg(chip: np.ndarray) -> bytes:
+    ok, buffer = cv2.imencode(
+        ".jpg", cv2.cvtColor(np.ascontiguousarray(chip), cv2.COLOR_RGB2BGR),
+        [cv2.IMWRITE_JPEG_QUALITY, 90],
+    )
+    if not ok:
+        raise EnhancerError(EnhancerError.INTERNAL, "Could not encode the face thumbnail.")
+    return buffer.tobytes()
+
+
+@contextmanager
+def _files_removed_on_error() -> Iterator[list[str]]:
+    """Collects stored file names; if the block fails (rows rolled back) the files go too."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        _delete_files(stored)
+        raise
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        if name:
+            default_storage.delete(name)

@@ -1,0 +1,276 @@
+"""Face-registry pages. Thin: parse, authorise (everything is looked up through the requester's
+own spaces, so another owner's UUID is a 404), call services, render."""
+
+from __future__ import annotations
+
+import base64
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.imaging import codec
+from apps.imaging.errors import EnhancerError
+from apps.providers.limits import image_limits
+from apps.uploads.services import read_upload
+
+from . import services
+from .forms import EnrollForm, PersonNameForm, RecognizeForm, SpaceForm
+from .models import MAX_SPACES, Face, Person, Space
+
+# How many thumbnails a person shows on the space page.
+PREVIEW_FACES = 4
+# The recognize page shows the photo at most this wide/high (boxes are scaled by the SVG).
+PREVIEW_SIDE = 1024
+
+
+def owned_space(request: HttpRequest, space_uuid) -> Space:
+    return get_object_or_404(Space, uuid=space_uuid, owner=request.user)
+
+
+def owned_person(request: HttpRequest, person_uuid) -> Person:
+    return get_object_or_404(
+        Person.objects.select_related("space"), uuid=person_uuid, space__owner=request.user
+    )
+
+
+def owned_face(request: HttpRequest, face_uuid) -> Face:
+    return get_object_or_404(
+        Face.objects.select_related("space", "person"), uuid=face_uuid, space__owner=request.user
+    )
+
+
+@login_required
+def spaces(request: HttpRequest) -> HttpResponse:
+    form = SpaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            space = services.create_space(request.user, form.cleaned_data["name"])
+        except EnhancerError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("face_registry:space", space_uuid=space.uuid)
+    rows = (
+        Space.objects.filter(owner=request.user)
+        .select_related("client")
+        .annotate(person_count=Count("persons", distinct=True), face_count=Count("faces", distinct=True))
+        .order_by("client_id", "number")
+    )
+    web = [space for space in rows if space.client_id is None]
+    return render(
+        request,
+        "face_registry/spaces.html",
+        {
+            "web_spaces": web,
+            "client_spaces": [space for space in rows if space.client_id is not None],
+            "form": form,
+            "can_create": len(web) < MAX_SPACES,
+            "max_spaces": MAX_SPACES,
+        },
+    )
+
+
+@login_required
+def space_detail(request: HttpRequest, space_uuid) -> HttpResponse:
+    space = owned_space(request, space_uuid)
+    rename = SpaceForm(request.POST or None, initial={"name": space.name})
+    if request.method == "POST" and rename.is_valid():
+        services.rename_space(space, rename.cleaned_data["name"])
+        return redirect("face_registry:space", space_uuid=space.uuid)
+    persons = list(
+        Person.objects.filter(space=space)
+        .annotate(face_count=Count("faces"))
+        .prefetch_related(Prefetch("faces", queryset=Face.objects.order_by("-created_at", "-id")))
+    )
+    for person in persons:
+        person.preview_faces = list(person.faces.all())[:PREVIEW_FACES]
+    return render(
+        request,
+        "face_registry/space.html",
+        {
+            "space": space,
+            "persons": persons,
+            "rename_form": rename,
+            "enroll_form": EnrollForm(initial={"person_id": services.next_person_id(space)}),
+            "recognize_form": RecognizeForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def space_enroll(request: HttpRequest, space_uuid) -> HttpResponse:
+    space = owned_space(request, space_uuid)
+    form = EnrollForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect("face_registry:space", space_uuid=space.uuid)
+    person_id = form.cleaned_data["person_id"]
+    if person_id is None:
+        person_id = services.next_person_id(space)
+    enrolled = _enroll(request, space, person_id, form.cleaned_data["photos"])
+    person = Person.objects.filter(space=space, person_id=person_id).first()
+    if person is None:
+        return redirect("face_registry:space", space_uuid=space.uuid)
+    if form.cleaned_data["name"]:
+        services.rename_person(person, form.cleaned_data["name"])
+    if enrolled:
+        messages.success(request, f"{enrolled} face(s) added to {person.title}.")
+    return redirect("face_registry:person", person_uuid=person.uuid)
+
+
+def _enroll(request: HttpRequest, space: Space, person_id: int, photos) -> int:
+    """set_face for each photo; per-photo errors become messages. Returns how many were added."""
+    enrolled = 0
+    for upload in photos:
+        try:
+            services.set_face(space, person_id, read_upload(upload), upload.name)
+            enrolled += 1
+        except EnhancerError as error:
+            reason = error.message
+            if error.code in (EnhancerError.NO_FACE, EnhancerError.TOO_MANY_FACES):
+                found = "no face" if error.code == EnhancerError.NO_FACE else "several faces"
+                reason = f"{found} found; a photo must show exactly one face"
+            messages.error(request, f"{upload.name}: {reason}")
+    return enrolled
+
+
+@login_required
+def space_recognize(request: HttpRequest, space_uuid) -> HttpResponse:
+    space = owned_space(request, space_uuid)
+    form = RecognizeForm(request.POST or None, request.FILES or None)
+    context: dict = {"space": space, "form": form}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["photo"]
+        try:
+            data = read_upload(upload)
+            result = services.recognize(space, data, upload.name, form.cleaned_data["create_new"])
+            preview = codec.thumbnail(data, size=PREVIEW_SIDE, limits=image_limits())
+        except EnhancerError as error:
+            form.add_error("photo", error.message)
+        else:
+            persons = {
+                person.person_id: person
+                for person in Person.objects.filter(
+                    space=space, person_id__in=[f.person_id for f in result.faces if f.person_id is not None]
+                )
+            }
+            rows = [(face, persons.get(face.person_id)) for face in result.faces]
+            context.update(
+                result=result,
+                rows=rows,
+                boxes=[_overlay_box(face, person) for face, person in rows],
+                # Labels about 1/30 of the photo's long side, whatever its resolution.
+                label_size=max(12, max(result.width, result.height) // 30),
+                label_outline=max(1, max(result.width, result.height) // 400),
+                photo_name=upload.name,
+                preview=base64.b64encode(preview).decode("ascii"),
+            )
+    return render(request, "face_registry/recognize.html", context)
+
+
+def _overlay_box(face: services.RecognizedFace, person: Person | None) -> dict:
+    left, top, right, bottom = face.coord
+    return {
+        "x": left,
+        "y": top,
+        "width": right - left,
+        "height": bottom - top,
+        "tag": face.tag,
+        "label": person.title if person else face.tag,
+        "colour": "#2ecc71" if person else "#f39c12",
+    }
+
+
+@login_required
+def space_truncate(request: HttpRequest, space_uuid) -> HttpResponse:
+    space = owned_space(request, space_uuid)
+    if request.method == "POST":
+        services.truncate(space)
+        messages.success(request, f"{space.title} is now empty.")
+        return redirect("face_registry:space", space_uuid=space.uuid)
+    counts = {"persons": space.persons.count(), "faces": space.faces.count()}
+    return render(request, "face_registry/truncate.html", {"space": space, **counts})
+
+
+@login_required
+def person_detail(request: HttpRequest, person_uuid) -> HttpResponse:
+    person = owned_person(request, person_uuid)
+    rename = PersonNameForm(request.POST or None, initial={"name": person.name})
+    if request.method == "POST" and rename.is_valid():
+        services.rename_person(person, rename.cleaned_data["name"])
+        return redirect("face_registry:person", person_uuid=person.uuid)
+    return render(
+        request,
+        "face_registry/person.html",
+        {
+            "person": person,
+            "space": person.space,
+            "faces": person.faces.all(),
+            "rename_form": rename,
+            "enroll_form": EnrollForm(with_person=False),
+        },
+    )
+
+
+@login_required
+@require_POST
+def person_enroll(request: HttpRequest, person_uuid) -> HttpResponse:
+    person = owned_person(request, person_uuid)
+    form = EnrollForm(request.POST, request.FILES, with_person=False)
+    if form.is_valid():
+        enrolled = _enroll(request, person.space, person.person_id, form.cleaned_data["photos"])
+        if enrolled:
+            messages.success(request, f"{enrolled} face(s) added to {person.title}.")
+    else:
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+    return redirect("face_registry:person", person_uuid=person.uuid)
+
+
+@login_required
+@require_POST
+def person_delete(request: HttpRequest, person_uuid) -> HttpResponse:
+    person = owned_person(request, person_uuid)
+    services.delete_person(person.space, person.person_id)
+    messages.success(request, f"{person.title} was deleted with all their faces.")
+    return redirect("face_registry:space", space_uuid=person.space.uuid)
+
+
+@login_required
+@require_POST
+def face_delete(request: HttpRequest, face_uuid) -> HttpResponse:
+    face = owned_face(request, face_uuid)
+    services.delete_face(face)
+    messages.success(request, "The face was deleted.")
+    return redirect("face_registry:person", person_uuid=face.person.uuid)
+
+
+def _thumbnail_response(face: Face) -> FileResponse:
+    if not face.thumbnail:
+        raise Http404("No thumbnail")
+    try:
+        handle = face.thumbnail.open("rb")
+    except FileNotFoundError:
+        raise Http404("No thumbnail") from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def face_thumbnail(request: HttpRequest, face_uuid) -> FileResponse:
+    return _thumbnail_response(owned_face(request, face_uuid))
+
+
+@staff_member_required
+@require_GET
+def admin_face_thumbnail(request: HttpRequest, face_uuid) -> FileResponse:
+    return _thumbnail_response(get_object_or_404(Face, uuid=face_uuid))
