@@ -18,5 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("apps.accounts.urls")),
     path("history/", include("apps.history.urls")),
+    path("faces/", include("apps.face_registry.urls")),
+    path("", include("apps.api.urls")),
     path("", include("apps.uploads.urls")),
 ]

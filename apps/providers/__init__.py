@@ -24,6 +24,19 @@ def register(name: str, factory: Callable[[], Provider]) -> None:
     _FACTORIES[name] = factory
 
 
+def _register_clouds() -> None:
+    from .baidu import BaiduProvider
+    from .meitu import MeituProvider
+    from .vk import VkProvider
+
+    register("vk", VkProvider)
+    register("baidu", BaiduProvider)
+    register("meitu", MeituProvider)
+
+
+_register_clouds()
+
+
 def get(name: str) -> Provider:
     if name not in _instances:
         try:

@@ -17,6 +17,7 @@ from apps.imaging.errors import EnhancerError
 from apps.providers.limits import image_limits
 
 from .models import Job, Output
+from .signals import job_finished
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +208,7 @@ def run_job(job: Job) -> None:
             finished_at=timezone.now(),
         )
     log.info("job %s succeeded (%s by %s)", job.uuid, job.operation, provider.name)
+    _announce_finished(job.id)
 
 
 def fail(job_id: int, error: EnhancerError) -> None:
@@ -223,6 +225,11 @@ def fail(job_id: int, error: EnhancerError) -> None:
             finished_at=timezone.now(),
         )
     log.warning("job %s failed: %s", job.uuid, error)
+    _announce_finished(job_id)
+
+
+def _announce_finished(job_id: int) -> None:
+    transaction.on_commit(lambda: job_finished.send(sender=Job, job_id=job_id))
 
 
 def requeue(job_id: int, error: EnhancerError) -> None:

@@ -1,0 +1,65 @@
+"""What the three cloud-compatible surfaces share: submit jobs and wait for them, bounded."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from apps.imaging.errors import EnhancerError
+from apps.uploads import services
+from apps.uploads.models import Job
+
+from ..models import ApiClient
+
+
+@dataclass
+class Outcome:
+    """A finished (or still running) job, seen from a synchronous endpoint."""
+
+    job: Job
+
+    @property
+    def succeeded(self) -> bool:
+        return self.job.status == Job.Status.SUCCEEDED
+
+    @property
+    def timed_out(self) -> bool:
+        return not self.job.is_finished
+
+    @property
+    def temporary(self) -> bool:
+        # A timeout or a retryable failure: asking again later may work.
+        return self.timed_out or self.job.error_code in (EnhancerError.TEMPORARY, "timeout")
+
+    def output(self, kind: str) -> bytes | None:
+        found = next((o for o in self.job.outputs.all() if o.kind == kind), None)
+        if found is None:
+            return None
+        with found.file.open("rb") as handle:
+            return handle.read()
+
+
+def wait_seconds() -> float:
+    return float(settings.ENHANCER_COMPAT_WAIT_SECONDS)
+
+
+def wait_all(jobs: list[Job], timeout: float | None = None) -> list[Outcome]:
+    """Wait for every job under one shared deadline; jobs still running stay in history."""
+    deadline = time.monotonic() + (wait_seconds() if timeout is None else timeout)
+    outcomes = []
+    for job in jobs:
+        job = services.wait_for(job, max(0.0, deadline - time.monotonic()))
+        outcomes.append(Outcome(job))
+    return outcomes
+
+
+def submit(
+    client: ApiClient,
+    source: str,
+    images: list[services.ValidatedImage],
+    operation: str,
+    params: dict,
+) -> list[Job]:
+    return services.create_jobs(client.owner, images, operation, params, source, api_client=client)

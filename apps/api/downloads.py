@@ -1,0 +1,47 @@
+"""Signed, expiring links to one job output — what Meitu's ``rsp_media_type=url`` hands out.
+
+The link carries no credentials: the signature (Django's SECRET_KEY) and its age are the
+authorisation, so it can be fetched by any HTTP client, as Meitu's own result URLs can.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from apps.imaging import codec
+from apps.uploads.models import Output
+
+_SALT = "enhancer.api.signed-output"
+
+
+def signed_url(request: HttpRequest, output: Output) -> str:
+    token = signing.dumps({"o": output.id, "j": str(output.job.uuid)}, salt=_SALT, compress=True)
+    return request.build_absolute_uri(reverse("api:signed-output", args=[token]))
+
+
+@require_GET
+def signed_output(request: HttpRequest, token: str) -> FileResponse:
+    try:
+        claims = signing.loads(token, salt=_SALT, max_age=settings.ENHANCER_SIGNED_URL_SECONDS)
+    except signing.BadSignature:  # includes SignatureExpired
+        raise Http404("This link is invalid or has expired.") from None
+    output = (
+        Output.objects.select_related("job")
+        .filter(id=claims.get("o"), job__uuid=claims.get("j"))
+        .first()
+    )
+    if output is None or not output.file:
+        raise Http404("No such file")
+    extension = codec.EXTENSIONS.get(output.format, "bin")
+    response = FileResponse(
+        output.file.open("rb"),
+        filename=f"{output.kind}.{extension}",
+        content_type=codec.MIME_TYPES.get(output.format, "application/octet-stream"),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    return response

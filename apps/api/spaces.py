@@ -1,0 +1,139 @@
+"""The native face-registry API: ``/api/spaces/<number>/…`` (persons, faces, enroll, recognize).
+
+A token caller works in its API client's spaces (the same ones its VK ``persons/*`` calls use);
+a browser session works in the user's own web spaces.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.face_registry import services as faces
+from apps.face_registry.models import Face, Person, Space
+from apps.uploads import services as uploads
+
+from .models import ApiClient
+from .serializers import ProblemSerializer
+from .views import PROBLEM, PROBLEMS
+
+
+class FaceSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    person_id = serializers.IntegerField(source="person.person_id", read_only=True)
+    box = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Face
+        fields = ["id", "person_id", "box", "image_name", "created_at"]
+
+    def get_box(self, face: Face) -> list[int]:
+        return [face.left, face.top, face.right, face.bottom]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    tag = serializers.CharField(read_only=True)
+    faces = serializers.IntegerField(source="faces.count", read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["person_id", "tag", "name", "faces", "created_at"]
+
+
+class EnrollSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    person_id = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+
+
+class RecognizeSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    create_new = serializers.BooleanField(default=False)
+
+
+class RecognizedSerializer(serializers.Serializer):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    persons = serializers.ListField(child=serializers.DictField())
+    aliases_changed = serializers.BooleanField()
+
+
+class SpaceViewSet(viewsets.ViewSet):
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    serializer_class = PersonSerializer
+
+    def space(self, number: str, create: bool = True) -> Space:
+        if not number.isdigit() or len(number) > 1:
+            raise Http404
+        client = self.request.auth if isinstance(self.request.auth, ApiClient) else None
+        try:
+            return faces.get_space(self.request.user, int(number), client=client, create=create)
+        except Space.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(responses={200: PersonSerializer(many=True), **PROBLEMS})
+    @action(detail=True, methods=["get"])
+    def persons(self, request: Request, number: str) -> Response:
+        persons = Person.objects.filter(space=self.space(number)).prefetch_related("faces")
+        return Response(PersonSerializer(persons.order_by("person_id"), many=True).data)
+
+    @extend_schema(responses={204: None, **PROBLEMS})
+    @action(detail=True, methods=["delete"], url_path=r"persons/(?P<person_id>[0-9]{1,10})",
+            url_name="person")
+    def delete_person(self, request: Request, number: str, person_id: str) -> Response:
+        if not faces.delete_person(self.space(number), int(person_id)):
+            raise Http404
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: FaceSerializer(many=True), **PROBLEMS})
+    @action(detail=True, methods=["get"], url_path=r"persons/(?P<person_id>[0-9]{1,10})/faces",
+            url_name="person-faces")
+    def person_faces(self, request: Request, number: str, person_id: str) -> Response:
+        person = Person.objects.filter(space=self.space(number), person_id=int(person_id)).first()
+        if person is None:
+            raise Http404
+        found = Face.objects.filter(person=person).select_related("person").order_by("created_at")
+        return Response(FaceSerializer(found, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": EnrollSerializer},
+        responses={201: FaceSerializer, **PROBLEMS,
+                   (422, PROBLEM): OpenApiResponse(ProblemSerializer, description="Not one face")},
+    )
+    @action(detail=True, methods=["post"])
+    def enroll(self, request: Request, number: str) -> Response:
+        form = EnrollSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        image = uploads.validate_image(uploads.read_upload(upload), upload.name or "face")
+        face = faces.set_face(self.space(number), form.validated_data["person_id"], image.data, image.name)
+        return Response(FaceSerializer(face).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": RecognizeSerializer},
+        responses={200: RecognizedSerializer, **PROBLEMS},
+    )
+    @action(detail=True, methods=["post"])
+    def recognize(self, request: Request, number: str) -> Response:
+        form = RecognizeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        image = uploads.validate_image(uploads.read_upload(upload), upload.name or "photo")
+        result = faces.recognize(self.space(number), image.data, image.name,
+                                 form.validated_data["create_new"])
+        return Response({
+            "width": result.width, "height": result.height,
+            "persons": [face.as_dict() for face in result.faces],
+            "aliases_changed": result.aliases_changed,
+        })
+
+    @extend_schema(request=None, responses={204: None, **PROBLEMS})
+    @action(detail=True, methods=["post"])
+    def truncate(self, request: Request, number: str) -> Response:
+        faces.truncate(self.space(number))
+        return Response(status=status.HTTP_204_NO_CONTENT)

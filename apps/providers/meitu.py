@@ -1,0 +1,72 @@
+"""Meitu MTLab aiquality (画质修复) as a provider of ``restore``."""
+
+from __future__ import annotations
+
+import base64
+
+from django.conf import settings
+
+from apps.imaging.errors import EnhancerError
+from apps.imaging.progress import Progress
+
+from .base import ProviderResult
+from .http import Http, produced
+
+
+class MeituProvider:
+    name = "meitu"
+
+    def __init__(self, url: str | None = None, api_key: str | None = None,
+                 api_secret: str | None = None, timeout: float | None = None,
+                 retries: int | None = None) -> None:
+        self.url = (url or settings.ENHANCER_MEITU_URL).rstrip("/")
+        self.api_key = api_key if api_key is not None else settings.ENHANCER_MEITU_API_KEY
+        self.api_secret = api_secret if api_secret is not None else settings.ENHANCER_MEITU_API_SECRET
+        self.http = Http("Meitu aiquality", timeout or settings.ENHANCER_PROVIDER_TIMEOUT,
+                         settings.ENHANCER_PROVIDER_RETRIES if retries is None else retries)
+
+    def unavailable_reason(self, operation: str) -> str | None:
+        if operation != "restore":
+            return f"Meitu aiquality does not offer {operation}."
+        if not (self.api_key and self.api_secret):
+            return "ENHANCER_MEITU_API_KEY and ENHANCER_MEITU_API_SECRET are not set."
+        return None
+
+    def run(self, operation: str, data: bytes, params: dict, progress: Progress) -> ProviderResult:
+        reason = self.unavailable_reason(operation)
+        if reason:
+            raise EnhancerError(EnhancerError.UNAVAILABLE, reason)
+        body = {
+            "parameter": {"rsp_media_type": "base64"},
+            "media_info_list": [{
+                "media_data": base64.b64encode(data).decode(),
+                "media_profiles": {"media_data_type": "jpg"},
+            }],
+            "extra": {},
+        }
+        progress(0.1)
+        response = self.http.request(
+            "POST", f"{self.url}/v1/aiquality",
+            params={"api_key": self.api_key, "api_secret": self.api_secret}, json=body,
+        )
+        payload = self.http.json(response)
+        if "ErrorCode" in payload or response.status_code != 200:
+            raise _error(response.status_code, payload)
+        media = payload.get("media_info_list") or []
+        if not media or not isinstance(media[0], dict) or not media[0].get("media_data"):
+            raise EnhancerError(EnhancerError.INTERNAL, "Meitu aiquality answered no picture.")
+        progress(0.9)
+        return ProviderResult([produced("Meitu aiquality", "improved", media[0]["media_data"])])
+
+
+def _error(status: int, payload: dict) -> EnhancerError:
+    message = f"Meitu aiquality: {payload.get('ErrorMsg')} ({payload.get('ErrorCode')}): {payload.get('Data')}"
+    if status == 429:
+        return EnhancerError(EnhancerError.TEMPORARY, message, temporary=True)
+    if status in (401, 403):
+        return EnhancerError(EnhancerError.UNAVAILABLE, message)
+    if payload.get("ErrorMsg") == "INVALID_IMAGE":
+        return EnhancerError(EnhancerError.NOT_AN_IMAGE, message)
+    if status == 400:
+        return EnhancerError(EnhancerError.BAD_PARAMS, message)
+    return EnhancerError(EnhancerError.INTERNAL, message)

@@ -1,0 +1,220 @@
+"""The native REST API: /api/jobs/ create, list, detail, download, delete; problems; webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.api.models import ApiClient, JobWebhook
+from apps.api.webhooks import deliver, sign
+from apps.uploads.models import Job
+from apps.uploads.tasks import process_job
+from tests.helpers import image_bytes
+
+JOBS = "/api/jobs/"
+
+
+def auth(secrets) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Token {secrets['token']}"}
+
+
+def upload(name: str = "photo.png", data: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data if data is not None else image_bytes(), "image/png")
+
+
+def create(client, secrets, files=None, operation="contrast", params=None, **extra):
+    data = {"files": files or [upload()], "operation": operation}
+    if params is not None:
+        data["params"] = params if isinstance(params, str) else json.dumps(params)
+    data.update({k: v for k, v in extra.items() if not k.startswith("HTTP_")})
+    headers = {k: v for k, v in extra.items() if k.startswith("HTTP_")}
+    return client.post(JOBS, data, **auth(secrets), **headers)
+
+
+@pytest.mark.django_db
+def test_creating_a_job_answers_202_and_runs_it(client, secrets, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = create(client, secrets, [upload("a.png"), upload("b.png")])
+    assert response.status_code == 202
+    jobs = response.json()["jobs"]
+    assert [job["input"]["name"] for job in jobs] == ["a.png", "b.png"]
+    assert {job["status"] for job in jobs} == {"queued"}
+    assert len(callbacks) == 2
+    assert Job.objects.filter(source="api", api_client__name="alice-app").count() == 2
+    job = Job.objects.get(input_name="a.png")
+    process_job.apply(args=[job.id])
+    detail = client.get(f"{JOBS}{job.uuid}/", **auth(secrets)).json()
+    assert (detail["status"], detail["progress"], detail["error"]) == ("succeeded", 100, None)
+    (output,) = detail["outputs"]
+    assert output["kind"] == "contrasted"
+    download = client.get(output["url"].removeprefix("http://testserver"), **auth(secrets))
+    assert download.status_code == 200 and download["Content-Type"] == "image/png"
+
+
+@pytest.mark.django_db
+def test_list_filters_and_paginates(client, secrets, alice):
+    for operation in ("contrast", "dehaze", "contrast"):
+        create(client, secrets, operation=operation)
+    Job.objects.filter(operation="dehaze").update(status="failed")
+    payload = client.get(JOBS, {"operation": "contrast"}, **auth(secrets)).json()
+    assert payload["count"] == 2 and {job["operation"] for job in payload["results"]} == {"contrast"}
+    assert client.get(JOBS, {"status": "failed"}, **auth(secrets)).json()["count"] == 1
+    assert client.get(JOBS, {"page": 9}, **auth(secrets)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_listing_takes_a_fixed_number_of_queries(client, secrets, django_assert_max_num_queries):
+    for _ in range(4):
+        create(client, secrets)
+    with django_assert_max_num_queries(12):
+        assert client.get(JOBS, **auth(secrets)).json()["count"] == 4
+
+
+@pytest.mark.django_db
+def test_the_same_idempotency_key_returns_the_same_jobs(client, secrets):
+    first = create(client, secrets, HTTP_IDEMPOTENCY_KEY="k-1")
+    again = create(client, secrets, HTTP_IDEMPOTENCY_KEY="k-1")
+    other = create(client, secrets, HTTP_IDEMPOTENCY_KEY="k-2")
+    assert (first.status_code, again.status_code, other.status_code) == (202, 200, 202)
+    assert first.json()["jobs"][0]["id"] == again.json()["jobs"][0]["id"]
+    assert Job.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_outsider_gets_404_everywhere(client, secrets, bob_secrets):
+    job_id = create(client, secrets).json()["jobs"][0]["id"]
+    for path in (f"{JOBS}{job_id}/", f"{JOBS}{job_id}/outputs/contrasted/"):
+        response = client.get(path, **auth(bob_secrets))
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"
+    assert client.delete(f"{JOBS}{job_id}/", **auth(bob_secrets)).status_code == 404
+    assert client.get(JOBS, **auth(bob_secrets)).json()["count"] == 0
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_delete_removes_the_job(client, secrets):
+    job_id = create(client, secrets).json()["jobs"][0]["id"]
+    assert client.delete(f"{JOBS}{job_id}/", **auth(secrets)).status_code == 204
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"files": [upload("bad.png", b"garbage")]}, 400, "not_an_image"),
+        ({"files": [upload("empty.png", b"")]}, 400, "empty_image"),
+        ({"files": [upload(), upload("bad.png", b"garbage")]}, 400, "not_an_image"),
+        ({"operation": "paint"}, 400, "unknown_operation"),
+        ({"params": "{oops"}, 400, "invalid"),
+        ({"params": "[1]"}, 400, "invalid"),
+        ({"params": {"strength": 3}}, 400, "bad_params"),
+        ({"webhook_url": "ftp://example.com/x"}, 400, "invalid"),
+    ],
+)
+def test_bad_input_is_a_problem_and_stores_nothing(client, secrets, kwargs, status, code):
+    response = create(client, secrets, **kwargs)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["status"], problem["code"]) == (status, code)
+    assert {"type", "title", "detail"} <= set(problem)
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_no_file_is_a_problem(client, secrets):
+    response = client.post(JOBS, {"operation": "contrast"}, **auth(secrets))
+    assert response.status_code == 400 and "files" in response.json()["errors"]
+
+
+@pytest.mark.django_db
+def test_unavailable_operations_are_422(client, secrets, stand_ins, no_colorizer):
+    response = create(client, secrets, operation="colorize")
+    assert (response.status_code, response.json()["code"]) == (422, "unavailable")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", ["", "Token nope", "Token a b", "Bearer x"])
+def test_wrong_tokens_are_401_problems(client, header):
+    response = client.get(JOBS, HTTP_AUTHORIZATION=header) if header else client.get(JOBS)
+    assert response.status_code in (401, 403)
+    assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.django_db
+def test_a_revoked_client_token_stops_working(client, issued):
+    api_client, secrets = issued
+    api_client.delete()
+    assert client.get(JOBS, **auth(secrets)).status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_browser_session_works_too(alice_client):
+    assert alice_client.get(JOBS).status_code == 200
+
+
+@pytest.mark.django_db
+def test_quota_and_rate_limit_are_429_problems(client, issued):
+    api_client, secrets = issued
+    api_client.daily_quota = 1
+    api_client.save()
+    assert client.get(JOBS, **auth(secrets)).status_code == 200
+    response = client.get(JOBS, **auth(secrets))
+    assert (response.status_code, response.json()["code"]) == (429, "quota_exceeded")
+    ApiClient.objects.filter(id=api_client.id).update(daily_quota=0, rate_limit_per_minute=1)
+    response = client.get(JOBS, **auth(secrets))
+    assert response.status_code == 200
+    response = client.get(JOBS, **auth(secrets))
+    assert (response.status_code, response.json()["code"]) == (429, "rate_limited")
+    assert response["Retry-After"] == "60"
+
+
+@pytest.mark.django_db
+def test_the_webhook_is_called_with_an_hmac_signature(client, issued, monkeypatch):
+    api_client, secrets = issued
+    calls = []
+
+    class Answer:
+        status_code = 204
+
+    def fake_post(url, data, headers, timeout):
+        calls.append((url, data, headers))
+        return Answer()
+
+    monkeypatch.setattr("apps.api.webhooks.requests.post", fake_post)
+    response = create(client, secrets, webhook_url="https://hooks.example.com/done")
+    job = Job.objects.get(uuid=response.json()["jobs"][0]["id"])
+    process_job.apply(args=[job.id])
+    deliver(sender=Job, job_id=job.id)  # the signal runs on commit, which a test never reaches
+    ((url, body, headers),) = calls
+    assert url == "https://hooks.example.com/done"
+    expected = hmac.new(secrets["webhook_secret"].encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Enhancer-Signature"] == f"sha256={expected}" == sign(secrets["webhook_secret"], body)
+    assert json.loads(body)["status"] == "succeeded"
+    deliver(sender=Job, job_id=job.id)
+    assert len(calls) == 1  # delivered once
+    assert JobWebhook.objects.get().last_status == "204"
+
+
+@pytest.mark.usefixtures("inline_jobs")
+def test_the_finished_signal_fires_after_a_real_commit(client, secrets, monkeypatch):
+    calls = []
+    monkeypatch.setattr("apps.api.webhooks.requests.post",
+                        lambda url, data, headers, timeout: calls.append(url) or type("A", (), {"status_code": 200})())
+    create(client, secrets, webhook_url="https://hooks.example.com/done")
+    assert calls == ["https://hooks.example.com/done"]
+
+
+@pytest.mark.django_db
+def test_the_schema_and_docs_are_served(client, alice_client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/jobs/" in schema.json()["paths"]
+    assert alice_client.get("/api/docs/").status_code == 200
+    assert alice_client.get("/api/redoc/").status_code == 200
