@@ -1,7 +1,7 @@
 """Every API surface: native (``/api/``), VK (``/api/v1/``), Baidu (``/oauth``, ``/rest``), Meitu (``/v1``)."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from . import developer, downloads, spaces, views
@@ -30,7 +30,6 @@ urlpatterns = [
     # Native API and its documentation
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("api/", include(router.urls)),
     path("developer/", developer.index, name="developer"),
     path("developer/<int:client_id>/revoke/", developer.revoke, name="developer-revoke"),
