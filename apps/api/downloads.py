@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from apps.imaging import codec
+from apps.uploads.files import output_filename, private_file_response
 from apps.uploads.models import Output
 
 _SALT = "enhancer.api.signed-output"
@@ -34,14 +34,6 @@ def signed_output(request: HttpRequest, token: str) -> FileResponse:
         .filter(id=claims.get("o"), job__uuid=claims.get("j"))
         .first()
     )
-    if output is None or not output.file:
+    if output is None:
         raise Http404("No such file")
-    extension = codec.EXTENSIONS.get(output.format, "bin")
-    response = FileResponse(
-        output.file.open("rb"),
-        filename=f"{output.kind}.{extension}",
-        content_type=codec.MIME_TYPES.get(output.format, "application/octet-stream"),
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=300"
-    return response
+    return private_file_response(output.file, output_filename(output))

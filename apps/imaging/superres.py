@@ -175,7 +175,7 @@ def converted_onnx(spec: ModelSpec, param: Path, weights: Path) -> Path:
     """The ONNX rewrite of an ncnn model, built once and cached by the weights' SHA-256."""
     from . import ncnn_convert
 
-    digest = ncnn_convert.sha256(weights)[:16]
+    digest = model_files.sha256_file(weights)[:16]
     target = cache_dir() / "models" / f"{spec.name}-{digest}.onnx"
     if target.is_file():
         return target

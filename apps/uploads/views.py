@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from apps.imaging import codec, operations
+from apps.imaging import operations
 
 from . import services
+from .files import output_filename, private_file_response
 from .forms import UploadForm
 from .models import Job
 
@@ -49,48 +50,31 @@ def status(request: HttpRequest, job_uuid) -> JsonResponse:
     )
 
 
-def _file_response(field, filename: str, download: bool) -> FileResponse:
-    if not field:
-        raise Http404("No such file")
-    extension = filename.rsplit(".", 1)[-1].lower()
-    content_type = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}.get(
-        extension, "application/octet-stream"
-    )
-    response = FileResponse(
-        field.open("rb"), as_attachment=download, filename=filename, content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
 @login_required
 @require_GET
 def input_file(request: HttpRequest, job_uuid) -> FileResponse:
     job = owned_job(request, job_uuid)
     stem = job.input_name.rsplit(".", 1)[0] or "photo"
     extension = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp", "WEBP": "webp"}[job.input_format]
-    return _file_response(job.input_file, f"{stem}.{extension}", "download" in request.GET)
+    return private_file_response(job.input_file, f"{stem}.{extension}", "download" in request.GET)
 
 
 @login_required
 @require_GET
 def thumbnail(request: HttpRequest, job_uuid) -> FileResponse:
     job = owned_job(request, job_uuid)
-    return _file_response(job.thumbnail, "thumbnail.jpg", False)
+    return private_file_response(job.thumbnail, "thumbnail.jpg", False)
 
 
 @login_required
 @require_GET
 def output_file(request: HttpRequest, job_uuid, kind: str) -> FileResponse:
     job = owned_job(request, job_uuid)
-    output = get_object_or_404(job.outputs, kind=kind)
-    stem = job.input_name.rsplit(".", 1)[0] or "photo"
-    extension = codec.EXTENSIONS.get(output.format, "bin")
-    return _file_response(output.file, f"{stem}-{kind}.{extension}", "download" in request.GET)
+    output = get_object_or_404(job.outputs.select_related("job"), kind=kind)
+    return private_file_response(output.file, output_filename(output), "download" in request.GET)
 
 
 @staff_member_required
 @require_GET
 def admin_thumbnail(request: HttpRequest, job_uuid) -> FileResponse:
-    return _file_response(get_object_or_404(Job, uuid=job_uuid).thumbnail, "thumbnail.jpg", False)
+    return private_file_response(get_object_or_404(Job, uuid=job_uuid).thumbnail, "thumbnail.jpg", False)

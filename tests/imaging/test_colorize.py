@@ -13,6 +13,7 @@ from onnx import TensorProto, helper
 
 from apps.imaging import colorize, improve, operations
 from apps.imaging.errors import EnhancerError
+from apps.imaging.model_files import sha256_file
 from apps.imaging.operations import Operation, Result
 from apps.imaging.picture import Picture
 
@@ -143,7 +144,7 @@ def test_install_model_checks_the_checksum(tmp_path):
     assert list(target_dir.iterdir()) == []  # no temporary file left behind
     installed = colorize.install_model(source, digest.upper(), target_dir, "colorizer.onnx")
     assert installed == target_dir / "colorizer.onnx"
-    assert colorize.sha256_of(installed) == digest
+    assert sha256_file(installed) == digest
     # file:// URLs work too, and the name defaults to the source's.
     again = colorize.install_model(source.as_uri(), digest, target_dir)
     assert again.name == "download.onnx"

@@ -25,6 +25,7 @@ import pytest
 from apps.imaging import codec, contrast, dehaze, operations
 from apps.imaging.picture import Picture
 from tests.helpers import fixtures_dir
+from tests.imaging.helpers import psnr, ssim
 
 CLEAR = ["photos/baboon_gt.png", "faces/obama.jpg"]
 
@@ -36,25 +37,6 @@ def _clear(relative: str) -> np.ndarray:
             f"fixture image {path} is absent (set ENHANCER_FIXTURES to the shared fixtures)"
         )
     return codec.decode(path.read_bytes()).rgb
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1.0 / np.mean((a - b) ** 2)))
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Wang et al.'s SSIM on grey, 11x11 Gaussian window (sigma 1.5)."""
-    a, b = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
-    c1, c2 = 0.01**2, 0.03**2
-
-    def blur(x):
-        return cv2.GaussianBlur(x, (11, 11), 1.5)
-
-    ma, mb = blur(a), blur(b)
-    va, vb, cab = blur(a * a) - ma * ma, blur(b * b) - mb * mb, blur(a * b) - ma * mb
-    return float(
-        np.mean(((2 * ma * mb + c1) * (2 * cab + c2)) / ((ma**2 + mb**2 + c1) * (va + vb + c2)))
-    )
 
 
 def _hazy(clear: np.ndarray) -> np.ndarray:
