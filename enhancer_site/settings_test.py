@@ -10,3 +10,7 @@ os.environ["ENHANCER_TESTING"] = "1"
 os.environ.setdefault("DJANGO_DEBUG", "true")
 
 from .settings import *  # noqa: E402,F403
+
+# live_server answers from short-lived threads: persistent connections would outlive them and
+# keep the test database busy when pytest tries to drop it.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
