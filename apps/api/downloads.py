@@ -1,4 +1,5 @@
-"""Signed, expiring links to one job output — what Meitu's ``rsp_media_type=url`` hands out.
+"""Signed, expiring links to one job's output (or its input, when the job produced nothing) —
+what Meitu's ``rsp_media_type=url`` hands out.
 
 The link carries no credentials: the signature (Django's SECRET_KEY) and its age are the
 authorisation, so it can be fetched by any HTTP client, as Meitu's own result URLs can.
@@ -12,14 +13,16 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from apps.uploads.files import output_filename, private_file_response
-from apps.uploads.models import Output
+from apps.uploads.files import input_filename, output_filename, private_file_response
+from apps.uploads.models import Job, Output
 
 _SALT = "enhancer.api.signed-output"
 
 
-def signed_url(request: HttpRequest, output: Output) -> str:
-    token = signing.dumps({"o": output.id, "j": str(output.job.uuid)}, salt=_SALT, compress=True)
+def signed_url(request: HttpRequest, job: Job, output: Output | None) -> str:
+    """A link to ``output``; with None, to the job's own input (a photo that needed no repair)."""
+    claims = {"o": output.id if output else None, "j": str(job.uuid)}
+    token = signing.dumps(claims, salt=_SALT, compress=True)
     return request.build_absolute_uri(reverse("api:signed-output", args=[token]))
 
 
@@ -29,6 +32,11 @@ def signed_output(request: HttpRequest, token: str) -> FileResponse:
         claims = signing.loads(token, salt=_SALT, max_age=settings.ENHANCER_SIGNED_URL_SECONDS)
     except signing.BadSignature:  # includes SignatureExpired
         raise Http404("This link is invalid or has expired.") from None
+    if claims.get("o") is None:
+        job = Job.objects.filter(uuid=claims.get("j")).first()
+        if job is None:
+            raise Http404("No such file")
+        return private_file_response(job.input_file, input_filename(job))
     output = (
         Output.objects.select_related("job")
         .filter(id=claims.get("o"), job__uuid=claims.get("j"))

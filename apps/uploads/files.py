@@ -6,7 +6,21 @@ from django.http import FileResponse, Http404
 
 from apps.imaging import codec
 
-CONTENT_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "bmp": "image/bmp",
+    "webp": "image/webp",
+}
+
+
+INPUT_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp", "WEBP": "webp"}
+
+
+def input_filename(job) -> str:
+    stem = job.input_name.rsplit(".", 1)[0] or "photo"
+    return f"{stem}.{INPUT_EXTENSIONS.get(job.input_format, 'bin')}"
 
 
 def output_filename(output) -> str:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from apps.imaging import operations
 
 from . import services
-from .files import output_filename, private_file_response
+from .files import input_filename, output_filename, private_file_response
 from .forms import UploadForm
 from .models import Job
 
@@ -54,9 +54,7 @@ def status(request: HttpRequest, job_uuid) -> JsonResponse:
 @require_GET
 def input_file(request: HttpRequest, job_uuid) -> FileResponse:
     job = owned_job(request, job_uuid)
-    stem = job.input_name.rsplit(".", 1)[0] or "photo"
-    extension = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp", "WEBP": "webp"}[job.input_format]
-    return private_file_response(job.input_file, f"{stem}.{extension}", "download" in request.GET)
+    return private_file_response(job.input_file, input_filename(job), "download" in request.GET)
 
 
 @login_required

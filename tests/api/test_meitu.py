@@ -66,6 +66,23 @@ def test_a_url_request_answers_a_signed_link_that_downloads_the_result(client, s
     assert client.get(link.removeprefix("http://testserver")).status_code == 404
 
 
+@pytest.mark.usefixtures("inline_jobs", "stand_ins")
+def test_a_photo_needing_no_repair_still_answers_a_link_in_url_mode(client, secrets, monkeypatch):
+    from apps.imaging import operations
+
+    untouched = operations.Operation(
+        "restore", "Restore", lambda p, _params, _progress: operations.Result({}, {"needs_repair": False})
+    )
+    monkeypatch.setitem(operations.REGISTRY, "restore", untouched)
+    original = image_bytes(96, 64, "JPEG")
+    response = post(client, secrets, request_body(original, "url"))
+    (media,) = response.json()["media_info_list"]
+    assert media["media_profiles"] == {"media_data_type": "url"}
+    download = client.get(media["media_data"].removeprefix("http://testserver"))
+    assert download.status_code == 200 and download["Content-Type"] == "image/jpeg"
+    assert b"".join(download.streaming_content) == original
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("key", "secret"), [("nobody", "x"), (None, "wrong")]

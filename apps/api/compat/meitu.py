@@ -106,9 +106,7 @@ def _media(request: HttpRequest, outcome: Outcome, rsp_type: str, original: byte
     output = next((o for o in outcome.job.outputs.all() if o.kind == "improved"), None)
     if rsp_type == "url":
         # No "improved" means the photo needed no repair: the answer is the photo itself.
-        data = signed_url(request, output) if output else None
-        if data is None:
-            data = base64.b64encode(original).decode()
+        data = signed_url(request, outcome.job, output)
     else:
         raw = outcome.output("improved") if output else None
         data = base64.b64encode(raw if raw is not None else original).decode()
