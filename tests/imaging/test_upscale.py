@@ -112,11 +112,12 @@ def test_tiling_machinery_is_exact_and_reports_each_tile():
 def test_memory_of_a_2000px_x4_job_stays_bounded():
     """The tiling pipeline around the network (input, padding, preallocated output, per-tile
     work) for 2000x2000 -> 8000x8000 peaks far below 3 GiB. The network's own working set is
-    measured by bench/bench_upscale.py (ncnn, 192 px tile input: see docs/benchmarks/upscale.md).
+    measured by bench/bench_upscale.py (see docs/benchmarks/upscale.md). The child reads its
+    own VmHWM: Linux carries the parent's ru_maxrss (this big pytest process) into an exec'd child.
     """
     script = textwrap.dedent(
         """
-        import resource, numpy as np
+        import re, numpy as np
         from apps.imaging import upscale
         from apps.imaging.picture import Picture
         class Nearest:
@@ -126,7 +127,10 @@ def test_memory_of_a_2000px_x4_job_stays_bounded():
         picture = Picture(np.random.default_rng(0).random((2000, 2000, 3), dtype=np.float32))
         out = upscale.run_tiled(picture.rgb, Nearest(), 4, tile=128, pad=32)
         assert out.shape == (8000, 8000, 3)
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        from apps.imaging import codec
+        assert codec.encode(Picture(out, None, 8, "JPEG"))[:2] == b"\\xff\\xd8"
+        status = open("/proc/self/status").read()
+        print(int(re.search(r"VmHWM:\\s+(\\d+)", status).group(1)) * 1024)
         """
     )
     done = subprocess.run(
@@ -134,8 +138,11 @@ def test_memory_of_a_2000px_x4_job_stays_bounded():
     )
     assert done.returncode == 0, done.stderr
     peak = int(done.stdout.strip().splitlines()[-1])
-    # output 768 MB + input 48 MB + padded copy + interpreter: ~0.95 GB measured
-    assert peak < 2.0 * 2**30, f"peak RSS {peak / 2**30:.2f} GiB"
+    # output 768 MB + input 48 MB + padded copy + interpreter (0.88 GiB measured), then the JPEG
+    # encoding (uint8 copy 192 MB, Pillow's image 192 MB): 1.35 GiB measured. The network's
+    # working set comes on top (one 320 px onnxruntime tile: 1.39 GiB for a whole process with
+    # ~0.25 GiB of it the interpreter, bench/bench_upscale.py): ~2.5 GiB for the whole job.
+    assert peak < 1.6 * 2**30, f"peak RSS {peak / 2**30:.2f} GiB"
 
 
 @pytest.mark.slow
