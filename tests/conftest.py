@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, fixtures_dir
+from tests.helpers import ROOT, fixtures_dir, process_env
 
 
 @pytest.fixture
@@ -50,32 +50,13 @@ def alice_client(client, alice):
     return client
 
 
-def _database_url() -> str:
-    from django.db import connection
-
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    user = settings.get("USER") or ""
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    host = settings.get("HOST") or "127.0.0.1"
-    port = f":{settings['PORT']}" if settings.get("PORT") else ""
-    return f"postgres://{user}{password}@{host}{port}/{settings['NAME']}"
-
-
 @pytest.fixture
 def celery_worker_process(transactional_db, settings):
     """A real ``celery worker`` process on the configured broker, sharing the test database.
 
     Tests using it see committed data only (transactional_db), exactly like production.
     """
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="enhancer_site.settings_test",
-        DATABASE_URL=_database_url(),
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        PYTHONUNBUFFERED="1",
-    )
+    env = process_env(settings.MEDIA_ROOT, PYTHONUNBUFFERED="1")
     log_path = Path(settings.MEDIA_ROOT).parent / "worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")

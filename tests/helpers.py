@@ -9,6 +9,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def process_env(media_root, **extra: str) -> dict[str, str]:
+    """Environment for another process (a worker, a second registry) that shares this test's
+    database and media folder, as a second machine shares production's."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{settings['NAME']}"
+    else:
+        user = settings.get("USER") or ""
+        password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+        host = settings.get("HOST") or "127.0.0.1"
+        port = f":{settings['PORT']}" if settings.get("PORT") else ""
+        url = f"postgres://{user}{password}@{host}{port}/{settings['NAME']}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "enhancer_site.settings_test",
+        "DATABASE_URL": url,
+        "MEDIA_ROOT": str(media_root),
+        **extra,
+    }
+
+
 def fixtures_dir() -> Path:
     """The shared public test images (``../shared/fixtures`` unless ENHANCER_FIXTURES says)."""
     return Path(os.environ.get("ENHANCER_FIXTURES", ROOT.parent / "shared" / "fixtures"))

@@ -114,7 +114,7 @@ def rerun(job: Job) -> Job:
     """A new job with the same input, operation and parameters."""
     with job.input_file.open("rb") as handle:
         data = handle.read()
-    image = ValidatedImage(data, job.input_name, codec.inspect(data, image_limits()))
+    image = validate_image(data, job.input_name)
     return create_job(job.owner, image, job.operation, job.params, job.source, job.api_client)
 
 

@@ -4,43 +4,23 @@ process's next search (Space.version check), here with a second real process."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
-from django.db import connection
 
 from apps.face_registry import index, services
 from apps.face_registry.models import Face, Space
-from tests.helpers import ROOT
+from tests.helpers import ROOT, process_env
 
 from .conftest import needs_face_models
 
 pytestmark = [pytest.mark.slow, needs_face_models]
 
 
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    port = f":{settings['PORT']}" if settings.get("PORT") else ""
-    return (
-        f"postgres://{settings.get('USER') or ''}{password}@{settings.get('HOST') or '127.0.0.1'}"
-        f"{port}/{settings['NAME']}"
-    )
-
-
 class OtherProcess:
     def __init__(self, media_root) -> None:
-        env = dict(os.environ)
-        env.update(
-            DJANGO_SETTINGS_MODULE="enhancer_site.settings_test",
-            DATABASE_URL=_database_url(),
-            MEDIA_ROOT=str(media_root),
-            LOG_LEVEL="WARNING",
-        )
+        env = process_env(media_root, LOG_LEVEL="WARNING")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.face_registry.registry_process"],
             cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
