@@ -4,5 +4,5 @@ Everything a worker, a shell or the command line needs is reachable from here:
 
     from apps.imaging import codec, operations
     picture = codec.decode(data, codec.Limits())
-    result = operations.get("dehaze").run(picture, {}, progress=print)
+    result = operations.run("dehaze", picture, {}, print)
 """
