@@ -6,7 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     ENHANCER_MODEL_DIR=/var/lib/enhancer/models STATIC_ROOT=/app/staticfiles
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libgomp1 \
+ && apt-get install -y --no-install-recommends libgomp1 libgl1 libglib2.0-0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 enhancer \
  && mkdir -p /var/lib/enhancer && chown enhancer /var/lib/enhancer
@@ -15,8 +15,16 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install --upgrade pip setuptools && mkdir -p enhancer_site && pip install -e .
 COPY . .
-RUN DJANGO_DEBUG=true python manage.py collectstatic --noinput -v0
+# Production mode, so the hashed-name manifest that DJANGO_DEBUG=false serves from is written.
+# The secret and hosts exist only for this build step (settings refuse to load without them);
+# the real ones come from the environment at run time. The throwaway var dir and in-memory
+# broker keep root-owned folders out of /var/lib/enhancer, which the app user must own.
+RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-build-step-only \
+    DJANGO_ALLOWED_HOSTS=build.invalid ENHANCER_VAR_DIR=/tmp/build-var CELERY_BROKER_URL=memory:// \
+    python manage.py collectstatic --noinput -v0 \
+ && test -s "$STATIC_ROOT/staticfiles.json" \
+ && rm -rf /tmp/build-var
 
 USER enhancer
 EXPOSE 8000
-CMD ["gunicorn", "enhancer_site.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
+CMD ["gunicorn", "enhancer_site.wsgi:application", "-c", "gunicorn.conf.py"]

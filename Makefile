@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast bench lint clean
+.PHONY: install run test test-fast bench lint clean messages examples
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,18 @@ test-fast: install
 
 bench: install
 	$(PY) bench/run.py
+
+# Translations: refresh locale/*/django.po from the code and templates, then compile the .mo
+# files (committed, so a fresh clone needs no GNU gettext; this target does: apt-get install
+# gettext).
+messages: install
+	$(PY) manage.py makemessages -l ru -l zh_Hans --no-obsolete \
+		--ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*' --ignore='scripts/*'
+	$(PY) manage.py compilemessages --ignore='.venv/*' --ignore='var/*'
+
+# The landing page's before/after pictures, made by the engine from ../shared/fixtures.
+examples: install
+	$(PY) scripts/make_examples.py
 
 lint: install
 	$(VENV)/bin/ruff check .

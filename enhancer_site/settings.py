@@ -11,9 +11,12 @@ from pathlib import Path
 
 import environ
 
+from . import storage_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ENHANCER_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# 0700: the database, the broker's messages and every photo live here, for this user only.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional; real environment variables win
@@ -48,9 +51,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an oversized body is refused before anything reads or spools it.
+    "enhancer_site.request_limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's documented place: after sessions, before common. The language comes from the
+    # switcher's cookie, else Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -70,6 +78,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -84,6 +93,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so a real Celery worker process can share the test database; WAL and
     # a busy timeout let the web process and the worker write without "database is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # sqlite3 would create the file 0644 (and its -wal/-shm files copy that mode): create it
+    # 0600 first, so other local users cannot read accounts, tokens or face embeddings.
+    _sqlite_name = DATABASES["default"]["NAME"]
+    if (
+        _sqlite_name and _sqlite_name != ":memory:" and not os.path.exists(_sqlite_name)
+        and os.path.isdir(os.path.dirname(str(_sqlite_name)) or ".")
+    ):
+        os.close(os.open(_sqlite_name, os.O_CREAT | os.O_WRONLY, 0o600))
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -107,7 +124,11 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The languages of the clouds we replace (VK, Baidu, Meitu) besides English; chosen from the
+# browser's Accept-Language unless the visitor picked one with the switcher.
+LANGUAGES = [("en", "English"), ("ru", "Русский"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -118,13 +139,13 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Uploaded photos and results are private: no MEDIA_URL is served; every file goes through a
-# view that checks ownership.
+# view that checks ownership. They live under MEDIA_ROOT, or in the S3-compatible bucket that
+# ENHANCER_STORAGE_URL names when web servers and workers run on several machines.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+_MEDIA_STORAGE = storage_url.parse(env.str("ENHANCER_STORAGE_URL", default=""))
+ENHANCER_STORAGE_PRESIGNED_SECONDS = _MEDIA_STORAGE.presigned_seconds
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"base_url": "/private-media-is-not-served/"},
-    },
+    "default": _MEDIA_STORAGE.backend,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -138,9 +159,14 @@ ENHANCER_MAX_UPLOAD_BYTES = env.int("ENHANCER_MAX_UPLOAD_BYTES", default=50 * 10
 ENHANCER_MAX_PIXELS = env.int("ENHANCER_MAX_PIXELS", default=50_000_000)
 ENHANCER_MIN_SIDE = env.int("ENHANCER_MIN_SIDE", default=48)
 ENHANCER_MAX_FILES_PER_UPLOAD = env.int("ENHANCER_MAX_FILES_PER_UPLOAD", default=20)
-DATA_UPLOAD_MAX_MEMORY_SIZE = ENHANCER_MAX_UPLOAD_BYTES * 2
+# Bodies that are not files (form fields, the Meitu/Baidu base64 JSON and forms) are read into
+# memory: 16 MB holds Meitu's largest request (ENHANCER_MEITU_MAX_MEDIA images of 2 MB in base64).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = ENHANCER_MAX_FILES_PER_UPLOAD
+# Photos, results and face thumbnails are private to the service's own user.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 ENHANCER_MODEL_DIR = Path(env.str("ENHANCER_MODEL_DIR", default=str(VAR_DIR / "models")))
 # The engine is Django-free and reads its configuration from the environment.
@@ -153,8 +179,22 @@ ENHANCER_PROVIDERS = {
     for operation in ("restore", "colorize", "improve", "upscale", "dehaze", "contrast")
 }
 ENHANCER_JOB_SOFT_TIME_LIMIT = env.int("ENHANCER_JOB_SOFT_TIME_LIMIT", default=15 * 60)
+# Stuck jobs (apps/uploads/liveness.py): the worker running a job marks it alive every
+# HEARTBEAT seconds; a job silent for STALE seconds lost its worker and is taken over by a
+# redelivered message or the beat sweeper, at most MAX_ATTEMPTS times in all, then failed.
+ENHANCER_JOB_HEARTBEAT_SECONDS = env.float("ENHANCER_JOB_HEARTBEAT_SECONDS", default=10.0)
+ENHANCER_JOB_STALE_SECONDS = env.float("ENHANCER_JOB_STALE_SECONDS", default=60.0)
+ENHANCER_JOB_MAX_ATTEMPTS = env.int("ENHANCER_JOB_MAX_ATTEMPTS", default=3)
+ENHANCER_SWEEP_SECONDS = env.float("ENHANCER_SWEEP_SECONDS", default=60.0)
+# Jobs older than this many days are deleted with their inputs and outputs; 0 keeps them.
+ENHANCER_RETENTION_DAYS = env.int("ENHANCER_RETENTION_DAYS", default=0)
 # The VK / Baidu / Meitu endpoints are synchronous: how long a request waits for its job.
 ENHANCER_COMPAT_WAIT_SECONDS = env.float("ENHANCER_COMPAT_WAIT_SECONDS", default=120.0)
+# Worker processes per queue (scripts/worker.sh starts them so); queue ETAs divide by these.
+ENHANCER_QUEUE_CONCURRENCY = {
+    "light": env.int("ENHANCER_LIGHT_CONCURRENCY", default=os.cpu_count() or 1),
+    "heavy": env.int("ENHANCER_HEAVY_CONCURRENCY", default=1),
+}
 # Meitu ``rsp_media_type=url`` results: how long the signed download link works.
 ENHANCER_SIGNED_URL_SECONDS = env.int("ENHANCER_SIGNED_URL_SECONDS", default=3600)
 # Outgoing cloud providers (apps/providers/vk.py, baidu.py, meitu.py).
@@ -169,8 +209,37 @@ ENHANCER_MEITU_API_SECRET = env.str("ENHANCER_MEITU_API_SECRET", default="")
 ENHANCER_PROVIDER_TIMEOUT = env.float("ENHANCER_PROVIDER_TIMEOUT", default=120.0)
 ENHANCER_PROVIDER_RETRIES = env.int("ENHANCER_PROVIDER_RETRIES", default=2)
 
+# --- Abuse limits (docs/security.md) ----------------------------------------------------------
+# Requests to user-given URLs (webhooks; apps/api/outbound.py) reach public addresses only,
+# unless a network is listed here (an operator's own receivers). Strict by default.
+ENHANCER_OUTBOUND_ALLOWED_NETWORKS = env.list("ENHANCER_OUTBOUND_ALLOWED_NETWORKS", default=[])
+ENHANCER_OUTBOUND_TIMEOUT = env.float("ENHANCER_OUTBOUND_TIMEOUT", default=10.0)  # in all
+ENHANCER_OUTBOUND_MAX_BYTES = env.int("ENHANCER_OUTBOUND_MAX_BYTES", default=64 * 1024)
+ENHANCER_WEBHOOK_ATTEMPTS = env.int("ENHANCER_WEBHOOK_ATTEMPTS", default=4)
+# Bodies of pages and forms that carry no photo (login, signup, admin…); photo endpoints get
+# ENHANCER_MAX_UPLOAD_BYTES per file (enhancer_site/request_limits.py).
+ENHANCER_MAX_FORM_BYTES = env.int("ENHANCER_MAX_FORM_BYTES", default=256 * 1024)
+# Jobs one compat request may create: VK images × modes, Meitu media_info_list items. Neither
+# spec states a number.
+ENHANCER_VK_MAX_JOBS = env.int("ENHANCER_VK_MAX_JOBS", default=10)
+ENHANCER_MEITU_MAX_MEDIA = env.int("ENHANCER_MEITU_MAX_MEDIA", default=5)
+# Jobs a signed-in user may start from the web pages per UTC day; 0 = no limit.
+ENHANCER_WEB_DAILY_JOBS = env.int("ENHANCER_WEB_DAILY_JOBS", default=200)
+# Sign-in: after this many failures for one user name from one address, wait this long.
+ENHANCER_LOGIN_MAX_FAILURES = env.int("ENHANCER_LOGIN_MAX_FAILURES", default=5)
+ENHANCER_LOGIN_LOCKOUT_SECONDS = env.int("ENHANCER_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# /healthz shows only its status to the public; staff, or "Authorization: Bearer <token>"
+# with this token, see the details. The worker ping is reused for a few seconds.
+ENHANCER_HEALTHZ_TOKEN = env.str("ENHANCER_HEALTHZ_TOKEN", default="")
+ENHANCER_HEALTHZ_CACHE_SECONDS = env.float("ENHANCER_HEALTHZ_CACHE_SECONDS", default=15.0)
+# Login failures and the health cache live here. Per process by default; with several web
+# processes, point CACHE_URL at Redis (redis://host:6379/1) so they share the counts.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # Celery: by default an embedded filesystem broker that needs no server; results in the database.
-BROKER_DIR = VAR_DIR / "broker"
+# The embedded broker's folder is the queue: machines sharing it (tests, one host) share the
+# queue even when each has its own ENHANCER_VAR_DIR.
+BROKER_DIR = Path(env.str("ENHANCER_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for folder in ("out", "processed", "control"):
@@ -181,6 +250,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # Seconds between looks at the folder: the embedded broker's whole delivery latency.
+        "polling_interval": 0.25,
     }
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
@@ -189,10 +260,23 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "enhance"
-# Heavy enhancement and quick face work wait in separate queues so one cannot starve the other.
-CELERY_TASK_ROUTES = {"apps.face_registry.tasks.*": {"queue": "faces"}}
+# Two queues by cost (apps/uploads/costs.py): each job is sent to "light" or "heavy" when it is
+# enqueued, and each queue has its own workers (scripts/worker.sh), so an upscale never holds up
+# a dehaze. Every other task is light.
+CELERY_TASK_DEFAULT_QUEUE = "light"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# ``celery beat`` (started by scripts/run.sh and docker-compose.yml) runs the upkeep.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-jobs": {
+        "task": "apps.uploads.tasks.sweep_stale_jobs",
+        "schedule": ENHANCER_SWEEP_SECONDS,
+    },
+    "delete-expired-jobs": {
+        "task": "apps.uploads.tasks.delete_expired_jobs",
+        "schedule": 3600.0,
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 REST_FRAMEWORK = {

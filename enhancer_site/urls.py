@@ -1,19 +1,16 @@
 from django.contrib import admin
-from django.shortcuts import redirect
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from apps.uploads.views import admin_thumbnail
 
 from .health import healthz
-
-
-def home(request):
-    return redirect("uploads:new" if request.user.is_authenticated else "login")
-
+from .landing import home
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/jobs/<uuid:job_uuid>/thumbnail/", admin_thumbnail, name="admin_thumbnail"),
     path("admin/", admin.site.urls),
     path("accounts/", include("apps.accounts.urls")),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the web server and a Celery worker together; Ctrl-C stops both.
+# Starts the web server and one Celery worker per queue together; Ctrl-C stops them all.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 HOST=${HOST:-127.0.0.1}
@@ -14,14 +14,20 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$PY" -m celery -A enhancer_site worker -Q enhance,faces --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel=INFO &
+# One worker per cost queue (scripts/worker.sh): light jobs never wait behind an upscale.
+for queue in light heavy; do
+  PY="$PY" bash scripts/worker.sh "$queue" &
+  pids+=($!)
+done
+# Beat: the stale-job sweeper and retention (schedule in settings; its state file under var/).
+"$PY" -m celery -A enhancer_site beat --loglevel=INFO &
 pids+=($!)
 "$PY" manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)
 
 echo
 echo "Enhancer is running at http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)"
-echo "Press Ctrl-C to stop the web server and the worker."
+echo "Press Ctrl-C to stop the web server and the workers."
 echo
 # Whichever stops first (a crash, or Ctrl-C) takes the other down with it.
 wait -n

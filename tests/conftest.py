@@ -34,6 +34,17 @@ def private_media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The cache holds sign-in failure counts and the health page's worker ping: one test's
+    must not lock out or answer for the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user("alice", "alice@example.com", "alice-password-1")
@@ -50,32 +61,61 @@ def alice_client(client, alice):
     return client
 
 
+QUEUES = "light,heavy"
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db, settings):
-    """A real ``celery worker`` process on the configured broker, sharing the test database.
+def start_celery_worker(transactional_db, settings):
+    """Start real ``celery worker`` processes on the configured broker, sharing the test database:
+    ``start_celery_worker("heavy")`` for one per queue (as ``make run`` and compose run them),
+    ``start_celery_worker()`` for one on every queue. All are stopped at the end of the test.
 
     Tests using it see committed data only (transactional_db), exactly like production.
     """
-    env = process_env(settings.MEDIA_ROOT, PYTHONUNBUFFERED="1")
-    log_path = Path(settings.MEDIA_ROOT).parent / "worker.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "enhancer_site", "worker", "--pool=solo",
-         "-Q", "enhance,faces", "--purge", "--without-gossip", "--without-mingle",
-         "--loglevel=INFO", "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while "ready." not in log_path.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.2)
-    yield process
-    os.killpg(process.pid, signal.SIGTERM)
+    started: list[tuple[subprocess.Popen, object]] = []
+
+    def start(queues: str = QUEUES, **env_extra: str) -> subprocess.Popen:
+        env = process_env(settings.MEDIA_ROOT, PYTHONUNBUFFERED="1", **env_extra)
+        name = queues.replace(",", "-")
+        log_path = Path(settings.MEDIA_ROOT).parent / f"worker-{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = log_path.open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "enhancer_site", "worker", "--pool=solo",
+             "-Q", queues, "--purge", "--without-gossip", "--without-mingle",
+             "--loglevel=INFO", "-n", f"test-{os.getpid()}-{name}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        started.append((process, log))
+        deadline = time.monotonic() + 60
+        while "ready." not in log_path.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        return process
+
+    yield start
+    for process, log in started:
+        stop_process_group(process)
+        log.close()
+
+
+def stop_process_group(process: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM (a warm shutdown finishes the task at hand), SIGKILL after ``grace`` seconds."""
+    if process.poll() is not None:
+        return
     try:
-        process.wait(timeout=20)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-    log.close()
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture
+def celery_worker_process(start_celery_worker):
+    """One real ``celery worker`` process listening on every queue."""
+    return start_celery_worker()

@@ -9,11 +9,14 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import ApiClient, BaiduAccessToken, UsageCounter, hash_secret
+from apps.imaging.errors import EnhancerError
+
+from .models import ApiClient, BaiduAccessToken, UsageCounter, WebUsage, hash_secret
 
 BAIDU_TOKEN_LIFETIME = timedelta(days=30)
 
@@ -74,16 +77,16 @@ def by_baidu_token(token: str) -> tuple[ApiClient | None, bool]:
     return row.client, False
 
 
-def _take(client: ApiClient, bucket: str, limit: int) -> bool:
+def _take(client: ApiClient, bucket: str, limit: int, amount: int = 1) -> bool:
     if not UsageCounter.objects.filter(client=client, bucket=bucket).exists():
         try:
             with transaction.atomic():
                 UsageCounter.objects.create(client=client, bucket=bucket)
         except IntegrityError:
             pass  # another process created it first; the guarded update below still counts
-    taken = UsageCounter.objects.filter(client=client, bucket=bucket, count__lt=limit).update(
-        count=F("count") + 1
-    )
+    taken = UsageCounter.objects.filter(
+        client=client, bucket=bucket, count__lte=limit - amount
+    ).update(count=F("count") + amount)
     return taken == 1
 
 
@@ -98,3 +101,42 @@ def take_request(client: ApiClient) -> None:
     # Old buckets are only history; dropping them keeps the table at two rows per client.
     UsageCounter.objects.filter(client=client).exclude(bucket__in=(day, minute)).delete()
     ApiClient.objects.filter(id=client.id).update(last_used_at=now)
+
+
+def take_jobs(client: ApiClient, jobs: int) -> None:
+    """The daily quota counts jobs: a request that makes ``jobs`` jobs takes ``jobs - 1`` more
+    units than the one ``take_request`` took. All or nothing; raises LimitExceeded("daily")."""
+    extra = jobs - 1
+    if extra <= 0 or not client.daily_quota:
+        return
+    day = f"d:{timezone.now():%Y-%m-%d}"
+    if not _take(client, day, client.daily_quota, extra):
+        raise LimitExceeded("daily")
+
+
+def take_web_jobs(user, jobs: int) -> None:
+    """Count jobs a user starts without an API client (web pages, the API with a session)
+    against ``ENHANCER_WEB_DAILY_JOBS``; raises EnhancerError(QUOTA_EXCEEDED). Call it inside
+    the transaction that stores the jobs, so a failed submission gives its units back."""
+    limit = settings.ENHANCER_WEB_DAILY_JOBS
+    if not limit or jobs <= 0:
+        return
+    day = timezone.now().date()
+    if not WebUsage.objects.filter(user=user, day=day).exists():
+        try:
+            with transaction.atomic():
+                WebUsage.objects.create(user=user, day=day)
+        except IntegrityError:
+            pass  # created meanwhile by a concurrent request
+    taken = WebUsage.objects.filter(user=user, day=day, count__lte=limit - jobs).update(
+        count=F("count") + jobs
+    )
+    WebUsage.objects.filter(user=user, day__lt=day).delete()  # only today's row matters
+    if not taken:
+        used = WebUsage.objects.filter(user=user, day=day).values_list("count", flat=True).first()
+        left = max(limit - (used or 0), 0)
+        raise EnhancerError(
+            EnhancerError.QUOTA_EXCEEDED,
+            f"Your daily allowance of {limit} jobs is spent ({left} left today, {jobs} asked). "
+            "It renews at midnight UTC.",
+        )

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .models import ApiClient
@@ -14,7 +15,7 @@ MAX_CLIENTS_PER_USER = 20
 
 
 class ClientForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, label=_("Name"))
 
 
 @login_required
@@ -23,7 +24,9 @@ def index(request: HttpRequest) -> HttpResponse:
     secrets = None
     if request.method == "POST" and form.is_valid():
         if ApiClient.objects.filter(owner=request.user).count() >= MAX_CLIENTS_PER_USER:
-            form.add_error(None, f"At most {MAX_CLIENTS_PER_USER} clients per account.")
+            form.add_error(
+                None, _("At most %(count)d clients per account.") % {"count": MAX_CLIENTS_PER_USER}
+            )
         else:
             client, secrets = ApiClient.issue(request.user, form.cleaned_data["name"])
             form = ClientForm()

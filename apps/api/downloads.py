@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -27,19 +28,23 @@ def signed_url(request: HttpRequest, job: Job, output: Output | None) -> str:
 
 
 @require_GET
-def signed_output(request: HttpRequest, token: str) -> FileResponse:
+def signed_output(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
         claims = signing.loads(token, salt=_SALT, max_age=settings.ENHANCER_SIGNED_URL_SECONDS)
     except signing.BadSignature:  # includes SignatureExpired
         raise Http404("This link is invalid or has expired.") from None
+    # A link lives no longer than the client it was handed to: once that client is disabled,
+    # revoked (deleted, leaving the job's api_client empty) or its owner deactivated, it is dead.
+    live = {"api_client__enabled": True, "api_client__owner__is_active": True}
     if claims.get("o") is None:
-        job = Job.objects.filter(uuid=claims.get("j")).first()
+        job = Job.objects.filter(uuid=claims.get("j"), **live).first()
         if job is None:
             raise Http404("No such file")
         return private_file_response(job.input_file, input_filename(job))
     output = (
         Output.objects.select_related("job")
-        .filter(id=claims.get("o"), job__uuid=claims.get("j"))
+        .filter(id=claims.get("o"), job__uuid=claims.get("j"),
+                **{f"job__{name}": value for name, value in live.items()})
         .first()
     )
     if output is None:

@@ -125,8 +125,31 @@ class JobWebhook(models.Model):
     job = models.OneToOneField("uploads.Job", on_delete=models.CASCADE, related_name="webhook")
     client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=2000)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    # Set once, by a guarded update, when the delivery task is queued: a job announced twice
+    # still gets one delivery.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="When a 2xx answered")
     last_status = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"webhook of job {self.job_id} → {self.url}"
+
+
+class WebUsage(models.Model):
+    """Jobs a user started from the web pages on one UTC day (``ENHANCER_WEB_DAILY_JOBS``).
+
+    A counter rather than a count of Job rows, so deleting jobs does not give the quota back.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="web_usage")
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="web_usage_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}: {self.count}"

@@ -4,7 +4,11 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.uploads import costs
 from apps.uploads.models import Job, Output
+from apps.uploads.partial import missing_parts
+
+from .outbound import OutboundError, check_url
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -36,6 +40,12 @@ class JobErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class MissingSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="e.g. colorize_unavailable")
+    outputs = serializers.ListField(child=serializers.CharField(), help_text="outputs left out")
+    message = serializers.CharField()
+
+
 class InputSerializer(serializers.Serializer):
     name = serializers.CharField(source="input_name")
     format = serializers.CharField(source="input_format")
@@ -48,6 +58,9 @@ class JobSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     input = InputSerializer(source="*", read_only=True)
     error = serializers.SerializerMethodField()
+    missing = serializers.SerializerMethodField()
+    eta_seconds = serializers.SerializerMethodField()
+    queue_position = serializers.SerializerMethodField()
     outputs = OutputSerializer(many=True, read_only=True)
     url = serializers.HyperlinkedIdentityField(
         view_name="api:job-detail", lookup_field="uuid", lookup_url_kwarg="pk"
@@ -57,7 +70,8 @@ class JobSerializer(serializers.ModelSerializer):
         model = Job
         fields = [
             "id", "url", "operation", "params", "status", "progress", "source", "input", "info",
-            "error", "outputs", "created_at", "started_at", "finished_at",
+            "error", "missing", "outputs", "created_at", "started_at", "finished_at",
+            "cost_class", "estimate_seconds", "eta_seconds", "queue_position",
         ]
         read_only_fields = fields
 
@@ -67,6 +81,33 @@ class JobSerializer(serializers.ModelSerializer):
             return None
         return {"code": job.error_code, "message": job.error_message}
 
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_eta_seconds(self, job: Job) -> int | None:
+        """Seconds until the job should be finished (queue ahead included); null once it is."""
+        # One backlog per response: a page of jobs costs two queries, not two per job.
+        backlog = self.context.setdefault("queue_backlog", costs.Backlog())
+        return costs.eta_seconds(job, backlog)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_queue_position(self, job: Job) -> int | None:
+        """1 for the next job of its queue (``cost_class``) to start; null unless queued."""
+        return costs.queue_position(job)
+
+    @extend_schema_field(MissingSerializer(many=True))
+    def get_missing(self, job: Job) -> list[dict]:
+        """Outputs a succeeded job left out, and why (a B/W ``improve`` without a colorizer)."""
+        return [part.as_dict() for part in missing_parts(job)]
+
+
+class NestingSafeJSONField(serializers.JSONField):
+    """DRF's JSONField lets the parser's RecursionError on ``[[[[…]]]]`` escape as a 500."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except RecursionError:
+            self.fail("invalid")
+
 
 class JobCreateSerializer(serializers.Serializer):
     files = serializers.ListField(
@@ -74,12 +115,15 @@ class JobCreateSerializer(serializers.Serializer):
         help_text="One or more images (JPEG, PNG, BMP, WebP); one job per file.",
     )
     operation = serializers.CharField(max_length=32, help_text="restore, colorize, improve, upscale, dehaze or contrast.")
-    params = serializers.JSONField(
+    params = NestingSafeJSONField(
         required=False, help_text='Operation parameters as a JSON object, e.g. {"factor": 4}.'
     )
     webhook_url = serializers.URLField(
         required=False, max_length=2000,
-        help_text="Called (POST, JSON, signed with X-Enhancer-Signature) when each job finishes.",
+        help_text=(
+            "Called (POST, JSON) when each job finishes, signed with X-Enhancer-Timestamp and "
+            "X-Enhancer-Signature. Must be a public http(s) address."
+        ),
     )
 
     def validate_params(self, value):
@@ -90,8 +134,11 @@ class JobCreateSerializer(serializers.Serializer):
         return value
 
     def validate_webhook_url(self, value: str) -> str:
-        if not value.lower().startswith(("http://", "https://")):
-            raise serializers.ValidationError("Only http and https webhooks are supported.")
+        # Checked here for a clear 400, and again at each delivery (the DNS answer may change).
+        try:
+            check_url(value)
+        except OutboundError as error:
+            raise serializers.ValidationError(error.message) from None
         return value
 
 

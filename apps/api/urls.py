@@ -24,6 +24,8 @@ urlpatterns = [
     # Baidu image-process
     path("oauth/2.0/token", baidu.token, name="baidu-token"),
     path("rest/2.0/image-process/v1/<slug:method_name>", baidu.image_process, name="baidu-image-process"),
+    # The document's "请求URL" says image-process; its curl samples say image-classify.
+    path("rest/2.0/image-classify/v1/<slug:method_name>", baidu.image_process, name="baidu-image-classify"),
     # Meitu MTLab
     path("v1/aiquality", meitu.aiquality, name="meitu-aiquality"),
     path("api/results/<str:token>/", downloads.signed_output, name="signed-output"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -18,10 +19,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.uploads import services
+from apps.imaging.errors import EnhancerError
+from apps.uploads import costs, services
 from apps.uploads.files import output_filename, private_file_response
 from apps.uploads.models import Job
 
+from . import access
+from .authentication import QuotaExceeded
 from .models import ApiClient, IdempotentRequest, JobWebhook
 from .serializers import JobCreateSerializer, JobListSerializer, JobSerializer, ProblemSerializer
 
@@ -73,7 +77,7 @@ class JobViewSet(
     lookup_url_kwarg = "pk"
 
     def get_queryset(self):
-        jobs = Job.objects.filter(owner=self.request.user).prefetch_related("outputs")
+        jobs = costs.with_queue(Job.objects.filter(owner=self.request.user)).prefetch_related("outputs")
         if self.action == "list":
             for field in ("status", "operation"):
                 value = self.request.query_params.get(field)
@@ -102,9 +106,14 @@ class JobViewSet(
             for upload in form.validated_data["files"]
         ]
         data = form.validated_data
+        if client:
+            try:
+                access.take_jobs(client, len(images))  # the quota counts jobs, not requests
+            except access.LimitExceeded:
+                raise QuotaExceeded() from None
+        remembered = None
         try:
             with transaction.atomic():
-                remembered = None
                 if client and key:
                     # Inserted first: a concurrent twin waits on the unique key, then fails.
                     remembered = IdempotentRequest.objects.create(client=client, key=key)
@@ -122,6 +131,12 @@ class JobViewSet(
         except IntegrityError:
             earlier = get_object_or_404(IdempotentRequest, client=client, key=key)
             return self._jobs_response(earlier.job_uuids, status.HTTP_200_OK)
+        except EnhancerError:
+            # Publishing runs after the commit; when the queue refused, the jobs were withdrawn
+            # and the key must not keep pointing at them: a retry with it has to run.
+            if remembered is not None:
+                IdempotentRequest.objects.filter(pk=remembered.pk).delete()
+            raise
         return self._jobs_response([str(job.uuid) for job in jobs], status.HTTP_202_ACCEPTED)
 
     def _jobs_response(self, uuids: list[str], code: int) -> Response:
@@ -138,7 +153,7 @@ class JobViewSet(
         parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH)],
     )
     @action(detail=True, methods=["get"], url_path=r"outputs/(?P<kind>[^/]+)", url_name="output")
-    def output(self, request: Request, pk=None, kind: str = "") -> FileResponse:
+    def output(self, request: Request, pk=None, kind: str = "") -> HttpResponseBase:
         job = self.get_object()
         output = get_object_or_404(job.outputs.select_related("job"), kind=kind)
         return private_file_response(output.file, output_filename(output))

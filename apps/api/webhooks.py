@@ -1,18 +1,24 @@
 """Webhook calls at the end of a native-API job, signed with the client's webhook secret.
 
-The receiver runs in the worker, after the job row is committed. The signature header is
-``X-Enhancer-Signature: sha256=<hex HMAC-SHA256 of the raw body>``; a client checks it with its
-webhook secret (shown once on the developer page).
+When a job finishes, its webhook is queued as its own Celery task on the ``light`` queue
+(``apps.api.tasks.deliver_webhook``): a slow receiver never holds the job's worker, and a job is
+announced once however often its end is signalled. The call goes through ``outbound`` (public
+addresses only, no redirects, a total time limit) and is retried a few times with backoff.
+
+Headers: ``X-Enhancer-Timestamp: <unix seconds>`` and ``X-Enhancer-Signature: sha256=<hex>``,
+the HMAC-SHA256, keyed with the webhook secret, of ``<timestamp>.<raw body>``. A receiver checks
+both with ``verify`` (or the same few lines in its own language) and refuses a timestamp older
+than ``REPLAY_WINDOW_SECONDS``, so a captured call cannot be replayed later.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
+import time
 
-import requests
+from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -24,11 +30,25 @@ from .models import JobWebhook
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Enhancer-Signature"
-TIMEOUT_SECONDS = 10
+TIMESTAMP_HEADER = "X-Enhancer-Timestamp"
+REPLAY_WINDOW_SECONDS = 300
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    message = f"{timestamp}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str,
+           now: float | None = None, window: int = REPLAY_WINDOW_SECONDS) -> bool:
+    """What a receiver does: the signature matches and the timestamp is recent."""
+    try:
+        age = (time.time() if now is None else now) - int(timestamp)
+    except ValueError:
+        return False
+    if abs(age) > window:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
 def payload(job: Job) -> dict:
@@ -44,21 +64,29 @@ def payload(job: Job) -> dict:
 
 
 @receiver(job_finished, dispatch_uid="api.webhooks.deliver")
-def deliver(sender, job_id: int, **kwargs) -> None:
-    hook = JobWebhook.objects.select_related("job", "client").filter(job_id=job_id).first()
-    if hook is None or hook.delivered_at is not None:
+def queue_delivery(sender, job_id: int, **kwargs) -> None:
+    """Queue the job's webhook once; the job's own task does no network work for it."""
+    from .tasks import deliver_webhook
+
+    hook = JobWebhook.objects.filter(job_id=job_id).only("id").first()
+    if hook is None:
         return
-    body = json.dumps(payload(hook.job), separators=(",", ":")).encode()
-    headers = {
-        "Content-Type": "application/json",
-        SIGNATURE_HEADER: sign(hook.client.webhook_secret, body),
-        "User-Agent": "Enhancer-Webhook/1",
-    }
+    claimed = JobWebhook.objects.filter(id=hook.id, queued_at__isnull=True).update(
+        queued_at=timezone.now()
+    )
+    if not claimed:
+        return  # already queued by an earlier announcement
     try:
-        response = requests.post(hook.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
-        status = str(response.status_code)
-    except requests.RequestException as error:
-        # A webhook is a courtesy: the job stands whatever the receiver does.
-        log.warning("webhook for job %s to %s failed: %s", hook.job.uuid, hook.url, error)
-        status = type(error).__name__
-    JobWebhook.objects.filter(id=hook.id).update(delivered_at=timezone.now(), last_status=status[:64])
+        deliver_webhook.apply_async(args=[hook.id], queue="light")
+    except Exception:
+        # The job stands whatever happens to its webhook; the row says it was never sent.
+        log.exception("could not queue the webhook of job %s", job_id)
+        JobWebhook.objects.filter(id=hook.id).update(queued_at=None, last_status="not queued")
+
+
+def record_attempt(hook_id: int, status: str, delivered: bool) -> None:
+    JobWebhook.objects.filter(id=hook_id).update(
+        attempts=F("attempts") + 1,
+        last_status=status[:64],
+        **({"delivered_at": timezone.now()} if delivered else {}),
+    )

@@ -2,27 +2,28 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from apps.uploads.forms import MultipleFileField
 
 
 class SpaceForm(forms.Form):
-    name = forms.CharField(max_length=100, required=False, label="Name")
+    name = forms.CharField(max_length=100, required=False, label=_("Name"))
 
 
 class PersonNameForm(forms.Form):
-    name = forms.CharField(max_length=100, required=False, label="Name")
+    name = forms.CharField(max_length=100, required=False, label=_("Name"))
 
 
 class EnrollForm(forms.Form):
     """Photos of one person; on a space page the person is picked (or created) by number."""
 
     person_id = forms.IntegerField(
-        min_value=0, max_value=2**31 - 1, required=False, label="Person number",
-        help_text="Leave empty for a new person.",
+        min_value=0, max_value=2**31 - 1, required=False, label=_("Person number"),
+        help_text=_("Leave empty for a new person."),
     )
-    name = forms.CharField(max_length=100, required=False, label="Name")
-    photos = MultipleFileField(label="Photos (one face each)")
+    name = forms.CharField(max_length=100, required=False, label=_("Name"))
+    photos = MultipleFileField(label=_("Photos (one face each)"))
 
     def __init__(self, *args, with_person: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,15 +35,16 @@ class EnrollForm(forms.Form):
         photos = self.cleaned_data["photos"]
         if len(photos) > settings.ENHANCER_MAX_FILES_PER_UPLOAD:
             raise forms.ValidationError(
-                f"Send at most {settings.ENHANCER_MAX_FILES_PER_UPLOAD} photos at once."
+                _("Send at most %(count)s photos at once."),
+                params={"count": settings.ENHANCER_MAX_FILES_PER_UPLOAD},
             )
         return photos
 
 
 class RecognizeForm(forms.Form):
     photo = forms.FileField(
-        label="Photo", widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+        label=_("Photo"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
     )
     create_new = forms.BooleanField(
-        required=False, label="Add unknown faces as new persons"
+        required=False, label=_("Add unknown faces as new persons")
     )

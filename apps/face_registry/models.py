@@ -13,6 +13,7 @@ import numpy as np
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils.translation import gettext
 
 EMBEDDING_SIZE = 128
 MAX_SPACES = 10  # numbers 0..9, as in VK's persons API
@@ -63,7 +64,7 @@ class Space(models.Model):
 
     @property
     def title(self) -> str:
-        return self.name or f"Space {self.number}"
+        return self.name or gettext("Space %(number)s") % {"number": self.number}
 
 
 class Person(models.Model):

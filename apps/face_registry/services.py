@@ -41,6 +41,8 @@ MATCH_SIMILARITY = 0.90
 # VK's wording for both set failures (no face, several faces); partners match on it.
 SET_NEEDS_ONE_FACE = "face set required only one face per image"
 UNDEFINED = "undefined"
+# The largest person id a Person row holds (a PositiveIntegerField: 2**31 - 1 on every database).
+MAX_PERSON_ID = 2**31 - 1
 
 # FER's labels → the emotion names of VK's spec.
 EMOTION_NAMES = {
@@ -145,8 +147,8 @@ def set_face(space: Space, person_id: int, data: bytes, image_name: str) -> Face
     Raises EnhancerError NO_FACE / TOO_MANY_FACES (message: VK's per-image error text) unless
     the photo shows exactly one face, and the decoder's errors for a photo it cannot read.
     """
-    if isinstance(person_id, bool) or not isinstance(person_id, int) or not 0 <= person_id < 2**31:
-        raise EnhancerError(EnhancerError.BAD_PARAMS, "person_id must be a non-negative integer")
+    if isinstance(person_id, bool) or not isinstance(person_id, int) or not 0 <= person_id <= MAX_PERSON_ID:
+        raise EnhancerError(EnhancerError.BAD_PARAMS, f"person_id must be from 0 to {MAX_PERSON_ID}")
     analysis = analyze(data)
     if len(analysis.faces) != 1:
         code = EnhancerError.NO_FACE if not analysis.faces else EnhancerError.TOO_MANY_FACES
@@ -165,7 +167,11 @@ def set_face(space: Space, person_id: int, data: bytes, image_name: str) -> Face
 
 @dataclass
 class RecognizedFace:
-    """One face of a recognize answer; :meth:`as_dict` gives VK's ``person`` object."""
+    """One face of a recognize answer; :meth:`as_dict` gives VK's ``person`` object.
+
+    ``aliases_changed`` stays off the wire per person: VK documents it once per response, beside
+    ``objects`` (see :attr:`RecognizeResult.aliases_changed`); the web page shows it per face.
+    """
 
     tag: str
     coord: list[int]
@@ -188,7 +194,6 @@ class RecognizedFace:
             "tag": self.tag,
             "coord": self.coord,
             "aliases": self.aliases,
-            "aliases_changed": self.aliases_changed,
             "confidence": self.confidence,
             "similarity": self.similarity,
             "awesomeness": self.awesomeness,
@@ -202,6 +207,39 @@ class RecognizedFace:
         }
         # Attributes whose model is not installed are left out rather than sent as null.
         return {key: value for key, value in answer.items() if value is not None}
+
+
+# The keys of a person object (RecognizedFace.as_dict), in order. The optional models' keys are
+# left out when their model is not installed here: see attributes_unavailable().
+PERSON_FIELDS = (
+    "tag", "coord", "aliases", "confidence", "similarity", "awesomeness", "sex", "age",
+    "emotion", "valence", "arousal", "frontality", "visibility",
+)
+
+
+def attributes_unavailable() -> dict[str, str | None]:
+    """Each optional face attribute → None when this install measures it, else why not.
+
+    Cheap (nothing is loaded), so ``/healthz`` and the face pages ask on every request.
+    """
+    sex_age, emotion = engine.sex_age_unavailable_reason(), engine.emotion_unavailable_reason()
+    return {"sex": sex_age, "age": sex_age, "emotion": emotion, "valence": emotion,
+            "arousal": emotion}
+
+
+def missing_attribute_notes() -> list[str]:
+    """One line per absent optional model, for pages: "emotion, valence, arousal unavailable: …"."""
+    grouped: dict[str, list[str]] = {}
+    for name, reason in attributes_unavailable().items():
+        if reason:
+            grouped.setdefault(reason, []).append(name)
+    return [f"{', '.join(names)} unavailable: {reason}" for reason, names in grouped.items()]
+
+
+def person_fields() -> list[str]:
+    """The keys every recognized person carries on this install."""
+    missing = {name for name, reason in attributes_unavailable().items() if reason}
+    return [key for key in PERSON_FIELDS if key not in missing]
 
 
 @dataclass

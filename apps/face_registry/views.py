@@ -7,15 +7,19 @@ import base64
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
 from apps.providers.limits import image_limits
+from apps.uploads.error_text import translate_error
 from apps.uploads.files import private_file_response
 from apps.uploads.services import read_upload
 
@@ -52,7 +56,7 @@ def spaces(request: HttpRequest) -> HttpResponse:
         try:
             space = services.create_space(request.user, form.cleaned_data["name"])
         except EnhancerError as error:
-            form.add_error(None, error.message)
+            form.add_error(None, translate_error(error))
         else:
             return redirect("face_registry:space", space_uuid=space.uuid)
     rows = (
@@ -121,8 +125,14 @@ def space_enroll(request: HttpRequest, space_uuid) -> HttpResponse:
     if form.cleaned_data["name"]:
         services.rename_person(person, form.cleaned_data["name"])
     if enrolled:
-        messages.success(request, f"{enrolled} face(s) added to {person.title}.")
+        messages.success(request, _added(enrolled, person))
     return redirect("face_registry:person", person_uuid=person.uuid)
+
+
+def _added(enrolled: int, person: Person) -> str:
+    return ngettext(
+        "%(count)d face added to %(name)s.", "%(count)d faces added to %(name)s.", enrolled
+    ) % {"count": enrolled, "name": person.title}
 
 
 def _enroll(request: HttpRequest, space: Space, person_id: int, photos) -> int:
@@ -133,10 +143,11 @@ def _enroll(request: HttpRequest, space: Space, person_id: int, photos) -> int:
             services.set_face(space, person_id, read_upload(upload), upload.name)
             enrolled += 1
         except EnhancerError as error:
-            reason = error.message
-            if error.code in (EnhancerError.NO_FACE, EnhancerError.TOO_MANY_FACES):
-                found = "no face" if error.code == EnhancerError.NO_FACE else "several faces"
-                reason = f"{found} found; a photo must show exactly one face"
+            reason = translate_error(error)
+            if error.code == EnhancerError.NO_FACE:
+                reason = _("no face found; a photo must show exactly one face")
+            elif error.code == EnhancerError.TOO_MANY_FACES:
+                reason = _("several faces found; a photo must show exactly one face")
             messages.error(request, f"{upload.name}: {reason}")
     return enrolled
 
@@ -145,7 +156,8 @@ def _enroll(request: HttpRequest, space: Space, person_id: int, photos) -> int:
 def space_recognize(request: HttpRequest, space_uuid) -> HttpResponse:
     space = owned_space(request, space_uuid)
     form = RecognizeForm(request.POST or None, request.FILES or None)
-    context: dict = {"space": space, "form": form}
+    context: dict = {"space": space, "form": form,
+                     "missing_attributes": services.missing_attribute_notes()}
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["photo"]
         try:
@@ -153,7 +165,7 @@ def space_recognize(request: HttpRequest, space_uuid) -> HttpResponse:
             result = services.recognize(space, data, upload.name, form.cleaned_data["create_new"])
             preview = codec.thumbnail(data, size=PREVIEW_SIDE, limits=image_limits())
         except EnhancerError as error:
-            form.add_error("photo", error.message)
+            form.add_error("photo", translate_error(error))
         else:
             persons = {
                 person.person_id: person
@@ -169,6 +181,7 @@ def space_recognize(request: HttpRequest, space_uuid) -> HttpResponse:
                 # Labels about 1/30 of the photo's long side, whatever its resolution.
                 label_size=max(12, max(result.width, result.height) // 30),
                 label_outline=max(1, max(result.width, result.height) // 400),
+                attribute_size=max(10, max(result.width, result.height) // 45),
                 photo_name=upload.name,
                 preview=base64.b64encode(preview).decode("ascii"),
             )
@@ -183,9 +196,25 @@ def _overlay_box(face: services.RecognizedFace, person: Person | None) -> dict:
         "width": right - left,
         "height": bottom - top,
         "tag": face.tag,
-        "label": person.title if person else face.tag,
+        # An unknown face's tag is VK's "undefined"; people read "unknown".
+        "label": person.title if person else _("unknown"),
+        "attributes": _attributes(face),
         "colour": "#2ecc71" if person else "#f39c12",
     }
+
+
+def _attributes(face: services.RecognizedFace) -> str:
+    """"female, 34 · happy": what the face's attributes say, for its label on the photo."""
+    parts = []
+    sex = {"male": _("male"), "female": _("female")}.get(face.sex or "", "")
+    if sex:
+        parts.append(sex)
+    if face.age is not None:
+        parts.append(_("%(age)d years") % {"age": round(face.age)})
+    text = ", ".join(parts)
+    if face.emotion:
+        text = f"{text} · {face.emotion}" if text else face.emotion
+    return text
 
 
 @login_required
@@ -193,7 +222,7 @@ def space_truncate(request: HttpRequest, space_uuid) -> HttpResponse:
     space = owned_space(request, space_uuid)
     if request.method == "POST":
         services.truncate(space)
-        messages.success(request, f"{space.title} is now empty.")
+        messages.success(request, _("%(name)s is now empty.") % {"name": space.title})
         return redirect("face_registry:space", space_uuid=space.uuid)
     counts = {"persons": space.persons.count(), "faces": space.faces.count()}
     return render(request, "face_registry/truncate.html", {"space": space, **counts})
@@ -227,7 +256,7 @@ def person_enroll(request: HttpRequest, person_uuid) -> HttpResponse:
     if form.is_valid():
         enrolled = _enroll(request, person.space, person.person_id, form.cleaned_data["photos"])
         if enrolled:
-            messages.success(request, f"{enrolled} face(s) added to {person.title}.")
+            messages.success(request, _added(enrolled, person))
     else:
         for error in form.errors.values():
             messages.error(request, " ".join(error))
@@ -239,7 +268,7 @@ def person_enroll(request: HttpRequest, person_uuid) -> HttpResponse:
 def person_delete(request: HttpRequest, person_uuid) -> HttpResponse:
     person = owned_person(request, person_uuid)
     services.delete_person(person.space, person.person_id)
-    messages.success(request, f"{person.title} was deleted with all their faces.")
+    messages.success(request, _("%(name)s was deleted with all their faces.") % {"name": person.title})
     return redirect("face_registry:space", space_uuid=person.space.uuid)
 
 
@@ -248,21 +277,24 @@ def person_delete(request: HttpRequest, person_uuid) -> HttpResponse:
 def face_delete(request: HttpRequest, face_uuid) -> HttpResponse:
     face = owned_face(request, face_uuid)
     services.delete_face(face)
-    messages.success(request, "The face was deleted.")
+    messages.success(request, _("The face was deleted."))
     return redirect("face_registry:person", person_uuid=face.person.uuid)
 
 
-def _thumbnail_response(face: Face) -> FileResponse:
+def _thumbnail_response(face: Face) -> HttpResponseBase:
     return private_file_response(face.thumbnail, "face.jpg")
 
 
 @login_required
 @require_GET
-def face_thumbnail(request: HttpRequest, face_uuid) -> FileResponse:
+def face_thumbnail(request: HttpRequest, face_uuid) -> HttpResponseBase:
     return _thumbnail_response(owned_face(request, face_uuid))
 
 
 @staff_member_required
+# Staff status opens the admin site, not every user's photos: that takes the model's
+# view permission, as the admin's own pages do.
+@permission_required("face_registry.view_face", raise_exception=True)
 @require_GET
-def admin_face_thumbnail(request: HttpRequest, face_uuid) -> FileResponse:
+def admin_face_thumbnail(request: HttpRequest, face_uuid) -> HttpResponseBase:
     return _thumbnail_response(get_object_or_404(Face, uuid=face_uuid))

@@ -1,37 +1,113 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.imaging.errors import EnhancerError
-from apps.uploads import services
+from apps.uploads import costs, partial, services
+from apps.uploads.error_text import translate_error
 from apps.uploads.models import Job
 from apps.uploads.views import owned_job
+
+from . import archive
+from .forms import HistoryFilterForm
+
+PAGE_SIZE = 24
 
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = Job.objects.filter(owner=request.user).prefetch_related("outputs")
-    page = Paginator(jobs, 24).get_page(request.GET.get("page"))
-    return render(request, "history/list.html", {"page": page})
+    filters = HistoryFilterForm(request.GET)
+    jobs = costs.with_queue(filters.filter(Job.objects.filter(owner=request.user)))
+    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    backlog = costs.Backlog()
+    for job in page.object_list:
+        job.eta_text = costs.wait_text(job, backlog)
+    # The filters travel with the page links, so "Older" stays within "failed upscales".
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "history/list.html",
+        {"page": page, "filters": filters, "query": query.urlencode(), "filtered": bool(query)},
+    )
 
 
 @login_required
 def job_detail(request: HttpRequest, job_uuid) -> HttpResponse:
     job = owned_job(request, job_uuid)
-    return render(request, "history/detail.html", {"job": job, "outputs": list(job.outputs.all())})
+    job.eta_text = costs.wait_text(job)
+    return render(
+        request,
+        "history/detail.html",
+        {"job": job, "outputs": list(job.outputs.all()), "missing": partial.missing_parts(job)},
+    )
 
 
 @login_required
 @require_POST
 def job_delete(request: HttpRequest, job_uuid) -> HttpResponse:
     services.delete_job(owned_job(request, job_uuid))
-    messages.success(request, "The job and its files were deleted.")
+    messages.success(request, _("The job and its files were deleted."))
     return redirect("history:list")
+
+
+@login_required
+@require_POST
+def bulk_delete(request: HttpRequest) -> HttpResponse:
+    """Delete the chosen jobs; ids that are not the requester's are ignored, never revealed."""
+    jobs = list(Job.objects.filter(owner=request.user, uuid__in=_uuids(request.POST.getlist("jobs"))))
+    for job in jobs:
+        services.delete_job(job)
+    if jobs:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d job and its files were deleted.",
+                "%(count)d jobs and their files were deleted.",
+                len(jobs),
+            )
+            % {"count": len(jobs)},
+        )
+    else:
+        messages.error(request, _("Choose the jobs to delete first."))
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect("history:list")
+
+
+def _uuids(values: list[str]) -> list[uuid.UUID]:
+    valid = []
+    for value in values:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return valid
+
+
+@login_required
+@require_GET
+def job_zip(request: HttpRequest, job_uuid) -> FileResponse:
+    job = owned_job(request, job_uuid)
+    if not job.outputs.exists():
+        raise Http404("This job has no results.")
+    return FileResponse(
+        archive.outputs_zip(job),
+        as_attachment=True,
+        filename=archive.zip_filename(job),
+        content_type="application/zip",
+    )
 
 
 @login_required
@@ -40,6 +116,6 @@ def job_rerun(request: HttpRequest, job_uuid) -> HttpResponse:
     try:
         job = services.rerun(owned_job(request, job_uuid))
     except EnhancerError as error:
-        messages.error(request, error.message)
+        messages.error(request, translate_error(error))
         return redirect("history:detail", job_uuid=job_uuid)
     return redirect("history:detail", job_uuid=job.uuid)

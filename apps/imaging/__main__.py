@@ -2,7 +2,7 @@
 
     python -m apps.imaging list
     python -m apps.imaging dehaze IN.jpg OUT.jpg
-    python -m apps.imaging upscale IN.jpg OUT.png --factor 4 --kind photo
+    python -m apps.imaging upscale IN.jpg OUT.png --factor 4 --kind photo --quality best
     python -m apps.imaging improve IN.jpg OUT.jpg        # OUT-improved.jpg, OUT-colored.jpg, …
     python -m apps.imaging faces IN.jpg [OUT.json]       # JSON on stdout (and in OUT)
     python -m apps.imaging install-model SOURCE SHA256 [--model-dir DIR] [--name colorizer.onnx]
@@ -70,6 +70,8 @@ def run_operation(args: argparse.Namespace) -> int:
         params["factor"] = args.factor
     if args.kind is not None:
         params["kind"] = args.kind
+    if args.quality is not None:
+        params["quality"] = args.quality
     picture = _read(args.input)
     bar = ProgressBar(args.operation)
     try:
@@ -124,8 +126,23 @@ def run_install_model(args: argparse.Namespace) -> int:
 
 
 def run_list(_args: argparse.Namespace) -> int:
+    from . import superres  # noqa: PLC0415 - reads CPU flags; only this command needs it
+
     for name, reason in sorted(operations.availability().items()):
         print(f"{name:12s} {'ok' if reason is None else 'unavailable: ' + reason}")
+    info = superres.describe()
+    cpu = info["cpu"]
+    print(
+        f"\nnetworks on this CPU ({cpu['model']}, {cpu['threads']} threads, "
+        f"native bf16: {'yes' if cpu['bf16'] else 'no'}):"
+    )
+    for key, network in info["networks"].items():
+        state = (
+            f"{network['runtime']} {network['precision']}"
+            if network["available"]
+            else f"unavailable: {network['reason']}"
+        )
+        print(f"  {key:10s} {network['model']:26s} {state}")
     return 0
 
 
@@ -161,6 +178,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("output")
         parser.add_argument("--factor", type=int, help="upscale factor (2 or 4)")
         parser.add_argument("--kind", help="upscale kind (photo or art)")
+        parser.add_argument("--quality", help="upscale quality tier (best or fast)")
         parser.set_defaults(handler=run_operation, operation=command)
     return parser
 

@@ -237,13 +237,52 @@ def thumbnail(data: bytes, size: int = 320, limits: Limits | None = None) -> byt
     """A small sRGB JPEG preview (alpha flattened on white), oriented like the photo."""
     image = _open(data, limits or Limits())
     image.draft("RGB", (size * 2, size * 2))  # JPEG: decode at reduced scale, much faster
-    image = ImageOps.exif_transpose(image)
-    if image.mode.startswith("I"):
-        image = image.point(lambda value: value / 256).convert("L")
-    image = image.convert("RGBA")
+    try:
+        # Pixels are first read here (draft skips the full load), so a corrupt body fails here.
+        image = ImageOps.exif_transpose(image)
+        if image.mode.startswith("I"):
+            image = image.point(lambda value: value / 256).convert("L")
+        image = image.convert("RGBA")
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise EnhancerError(
+            EnhancerError.NOT_AN_IMAGE, "The image file is corrupt or truncated."
+        ) from None
     image.thumbnail((size, size), Image.Resampling.LANCZOS)
     flat = Image.new("RGB", image.size, (255, 255, 255))
     flat.paste(image, mask=image.getchannel("A"))
     buffer = io.BytesIO()
     flat.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def as_jpeg(data: bytes, quality: int = 92, rows_per_chunk: int = 256) -> bytes:
+    """The picture as a JPEG, for surfaces whose documents promise JPEG (VK, Meitu).
+
+    A JPEG comes back byte for byte. Anything else is one of our own outputs (trusted, possibly
+    larger than the upload limits, so OpenCV decodes it without Pillow's bomb check): alpha is
+    flattened onto white, since JPEG has no alpha channel, and 16 bits become 8. Flattening runs
+    a band of rows at a time so a large upscale never needs a whole float copy.
+    """
+    if data[:3] == b"\xff\xd8\xff":
+        return data
+    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if array is None:
+        raise EnhancerError(EnhancerError.NOT_AN_IMAGE, "The image file is corrupt or truncated.")
+    if array.ndim == 2:
+        array = array[:, :, None]
+    channels = array.shape[2]
+    scale = 257.0 if array.dtype == np.uint16 else 1.0
+    rgb = np.empty((array.shape[0], array.shape[1], 3), np.uint8)
+    for start in range(0, array.shape[0], rows_per_chunk):
+        band = array[start : start + rows_per_chunk].astype(np.float32) / scale
+        colour = band[:, :, :1].repeat(3, axis=2) if channels < 3 else band[:, :, 2::-1]
+        if channels in (2, 4):
+            alpha = band[:, :, -1:] / 255.0
+            colour = colour * alpha + 255.0 * (1.0 - alpha)
+        rgb[start : start + rows_per_chunk] = np.clip(colour + 0.5, 0, 255)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(
+        buffer, "JPEG", quality=quality, optimize=rgb.shape[0] * rgb.shape[1] <= 16_000_000,
+        subsampling=0 if quality >= 90 else 2,
+    )
     return buffer.getvalue()

@@ -1,18 +1,25 @@
-"""Colorize: Zhang et al.'s "L → ab" networks (ECCV 2016 / SIGGRAPH 2017) as ONNX.
+"""Colorize: Zhang et al.'s "L → ab" networks (ECCV 2016 / SIGGRAPH 2017).
 
-No colorizer ships in any package, so the operation needs ``colorizer.onnx`` in
-``ENHANCER_MODEL_DIR`` (install it with ``python -m apps.imaging install-model`` or
-``manage.py install_model``, which check its SHA-256). Without it ``colorize`` reports itself
-unavailable; it never invents colours.
+No colorizer ships in any package, so the operation needs one installed in
+``ENHANCER_MODEL_DIR`` with ``python -m apps.imaging install-model`` or ``manage.py install_model``
+(which check each file's SHA-256), in any of the forms the authors publish (README, "Colorize"):
 
-The model contract (that of the usual PyTorch → ONNX exports of richzhang/colorization):
+* ``colorizer.onnx``: an ONNX export — or what ``install_model`` writes when given the
+  ``colorizers`` package's PyTorch state dicts (ECCV16 / SIGGRAPH17 ``.pth``, converted once
+  with numpy by :mod:`.colorize_models`; PyTorch is never needed);
+* OpenCV's Caffe release: ``colorization_deploy_v2.prototxt``,
+  ``colorization_release_v2.caffemodel`` and ``pts_in_hull.npy``, run with ``cv2.dnn``.
+
+Without one ``colorize`` reports itself unavailable; it never invents colours.
+
+The ONNX contract (that of the usual PyTorch → ONNX exports of richzhang/colorization):
 
 * input 0: ``1 x 1 x 256 x 256`` float32 lightness L of CIE Lab, **0…100, not centred** — the
   exports keep the networks' own ``normalize_l`` ((L - 50) / 100) inside the graph. A model
-  exported without it (OpenCV's Caffe conversion expects ``L - 50``) is described by a sidecar
-  ``colorizer.json`` next to it: ``{"l_offset": -50}``; ``"ab_scale"`` multiplies the output
-  (1 by default, as the exports already return ab in Lab units, about -110…110), ``"size"``
-  overrides the input side when the graph's is dynamic.
+  exported without it is described by a sidecar ``colorizer.json`` next to it:
+  ``{"l_offset": -50}``; ``"ab_scale"`` multiplies the output (1 by default, as the exports
+  already return ab in Lab units, about -110…110), ``"size"`` overrides the input side when
+  the graph's is dynamic.
 * further inputs (SIGGRAPH17's user hints ``input_B`` 1x2xHxW and ``mask_B`` 1x1xHxW) get zeros:
   automatic colorization, no hints.
 * output 0: ``1 x 2 x h x w`` ab (any h, w: ECCV16 exports upsample to 256, others stop at 64).
@@ -26,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 import urllib.parse
@@ -35,7 +43,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import model_files
+from . import colorize_models, model_files
 from .errors import EnhancerError
 from .operations import Operation, Result, register
 from .picture import Picture
@@ -47,50 +55,89 @@ DEFAULT_SIZE = 256
 UNAVAILABLE = "no colorizer model installed (see README: manage.py install_model)"
 
 _lock = threading.Lock()
-_cache: dict[tuple, tuple] = {}
+_cache: dict[tuple, object] = {}
+
+
+def _model_dir() -> Path | None:
+    """Only the model directory counts: no package ships a colorizer."""
+    directory = os.environ.get(model_files.MODEL_DIR_ENV, "").strip()
+    return Path(directory).expanduser() if directory else None
 
 
 def model_path() -> Path | None:
-    """Only the model directory counts: no package ships a colorizer."""
-    directory = os.environ.get(model_files.MODEL_DIR_ENV, "").strip()
-    if not directory:
+    directory = _model_dir()
+    path = directory / MODEL_FILE if directory else None
+    return path if path is not None and path.is_file() else None
+
+
+def caffe_paths() -> tuple[Path, Path, Path] | None:
+    """OpenCV's Caffe release, when all three of its files are installed."""
+    directory = _model_dir()
+    if directory is None:
         return None
-    path = Path(directory).expanduser() / MODEL_FILE
-    return path if path.is_file() else None
+    paths = tuple(directory / name for name in colorize_models.CAFFE_FILES)
+    return paths if all(path.is_file() for path in paths) else None  # type: ignore[return-value]
 
 
 def unavailable_reason() -> str | None:
-    return None if model_path() is not None else UNAVAILABLE
+    if model_path() is not None or caffe_paths() is not None:
+        return None
+    directory = _model_dir()
+    if directory is not None:
+        present = [n for n in colorize_models.CAFFE_FILES if (directory / n).is_file()]
+        if present:
+            missing = [n for n in colorize_models.CAFFE_FILES if n not in present]
+            return f"the Caffe colorizer is incomplete: {', '.join(missing)} not installed"
+    return UNAVAILABLE
 
 
-def _session(path: Path):
-    """(session, options) for the model file, loaded once per file version per process."""
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+class _OnnxColorizer:
+    def __init__(self, path: Path) -> None:
+        import onnxruntime as ort  # noqa: PLC0415 - heavy; only colorize needs it here
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+        try:
+            self.session = ort.InferenceSession(
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # onnxruntime raises its own exception types
+            raise EnhancerError(
+                EnhancerError.UNAVAILABLE, f"the colorizer model cannot be loaded: {error}"
+            ) from None
+        settings = {"l_offset": 0.0, "ab_scale": 1.0, "size": None}
+        sidecar = path.with_name(SIDECAR_FILE)
+        if sidecar.is_file():
+            settings.update(json.loads(sidecar.read_text()))
+        self.l_offset = float(settings["l_offset"])
+        self.ab_scale = float(settings["ab_scale"])
+        self.size = _input_size(self.session, settings)
+
+    def run(self, lightness: np.ndarray) -> np.ndarray:
+        return self.session.run(None, _feeds(self.session, lightness))[0]
+
+
+def _loaded():
+    """The installed colorizer, loaded once per file version per process (ONNX first)."""
+    path = model_path()
+    if path is not None:
+        files: tuple[Path, ...] = (path,)
+    else:
+        files = caffe_paths() or ()
+    if not files:
+        raise EnhancerError(EnhancerError.UNAVAILABLE, f"colorize unavailable: {unavailable_reason()}")
+    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
     cached = _cache.get(key)
     if cached is not None:
         return cached
     with _lock:
         cached = _cache.get(key)
         if cached is None:
-            import onnxruntime as ort  # noqa: PLC0415 - heavy; only colorize needs it here
-
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
-            try:
-                session = ort.InferenceSession(
-                    str(path), sess_options=options, providers=["CPUExecutionProvider"]
-                )
-            except Exception as error:  # onnxruntime raises its own exception types
-                raise EnhancerError(
-                    EnhancerError.UNAVAILABLE, f"the colorizer model cannot be loaded: {error}"
-                ) from None
-            settings = {"l_offset": 0.0, "ab_scale": 1.0, "size": None}
-            sidecar = path.with_name(SIDECAR_FILE)
-            if sidecar.is_file():
-                settings.update(json.loads(sidecar.read_text()))
-            _cache.clear()  # an older version of the file is no longer needed
-            cached = _cache[key] = (session, settings)
+            model = _OnnxColorizer(files[0]) if path is not None else (
+                colorize_models.CaffeColorizer(*files)
+            )
+            _cache.clear()  # an older version of the files is no longer needed
+            cached = _cache[key] = model
     return cached
 
 
@@ -116,24 +163,21 @@ def _feeds(session, lightness: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def colorize(picture: Picture, progress: Progress = ignore) -> Picture:
-    path = model_path()
-    if path is None:
-        raise EnhancerError(EnhancerError.UNAVAILABLE, f"colorize unavailable: {UNAVAILABLE}")
-    session, settings = _session(path)
+    model = _loaded()
     progress(0.1)
-    size = _input_size(session, settings)
+    size = model.size
     lab = cv2.cvtColor(np.ascontiguousarray(picture.rgb, np.float32), cv2.COLOR_RGB2LAB)
     small = cv2.resize(picture.rgb, (size, size), interpolation=cv2.INTER_AREA)
-    small_l = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[:, :, 0] + float(settings["l_offset"])
+    small_l = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[:, :, 0] + model.l_offset
     progress(0.2)
-    ab = session.run(None, _feeds(session, small_l[None, None].astype(np.float32)))[0]
+    ab = model.run(small_l[None, None].astype(np.float32))
     progress(0.8)
     ab = np.asarray(ab, np.float32)
     if ab.ndim != 4 or ab.shape[:2] != (1, 2):
         raise EnhancerError(
             EnhancerError.INTERNAL, f"the colorizer returned {ab.shape}, expected 1 x 2 x H x W"
         )
-    ab = ab[0].transpose(1, 2, 0) * float(settings["ab_scale"])
+    ab = ab[0].transpose(1, 2, 0) * model.ab_scale
     ab = cv2.resize(ab, (picture.width, picture.height), interpolation=cv2.INTER_LINEAR)
     lab[:, :, 1:] = np.clip(ab, -127.0, 127.0)
     return picture.with_rgb(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB))
@@ -168,11 +212,22 @@ def install_model(
     ``source`` is a local path or a ``file://`` / ``https://`` URL (an explicit admin action at
     install time: nothing is ever fetched while serving). The file lands under ``filename``
     (default: the source's own name, e.g. ``colorizer.onnx``) atomically, so a running worker
-    never sees half a file; on a checksum mismatch nothing is installed.
+    never sees half a file; on a checksum mismatch nothing is installed. A ``.pth`` state dict
+    (ECCV16 / SIGGRAPH17) is also converted to ``colorizer.onnx``, and that path is returned;
+    the Caffe release's three files are installed one by one under their own names.
     """
     expected = expected_sha256.strip().lower()
     if len(expected) != 64 or any(c not in "0123456789abcdef" for c in expected):
         raise EnhancerError(EnhancerError.BAD_PARAMS, "expected_sha256 must be 64 hex digits.")
+    # PyTorch hub names carry the first 8 hex digits of the file's SHA-256
+    # (colorization_release_v2-9b330a0b.pth): a digest that disagrees is a typo caught early.
+    hub = re.search(r"-([0-9a-f]{8,})\.pth$", os.fspath(source))
+    if hub and not expected.startswith(hub.group(1)):
+        raise EnhancerError(
+            EnhancerError.BAD_PARAMS,
+            f"{Path(os.fspath(source)).name} names a SHA-256 starting {hub.group(1)}, "
+            f"not {expected[:8]}: check the digest you were given.",
+        )
     text = os.fspath(source)
     parsed = urllib.parse.urlparse(text)
     target_dir = Path(model_dir).expanduser()
@@ -202,9 +257,32 @@ def install_model(
                 f"SHA-256 mismatch for {text}: expected {expected}, got {actual}; not installed.",
             )
         target = target_dir / name
+        if name.endswith(".pth"):
+            # Converted now, once, with numpy: serving never needs PyTorch. The checked file is
+            # what gets converted; a file that is not a colorizer state dict installs nothing.
+            state = colorize_models.read_state_dict(Path(temporary))
+            model = colorize_models.state_dict_to_onnx(state)
+            architecture = colorize_models.architecture(state)
+            _replace_with(target_dir / MODEL_FILE, model.SerializeToString())
+            sidecar = {"l_offset": 0, "converted_from": name, "architecture": architecture}
+            _replace_with(target_dir / SIDECAR_FILE, json.dumps(sidecar).encode())
         os.replace(temporary, target)
         os.chmod(target, 0o644)
-        return target
+        return target_dir / MODEL_FILE if name.endswith(".pth") else target
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _replace_with(target: Path, data: bytes) -> None:
+    """Write ``target`` atomically: a running worker sees the old file or the new, never half."""
+    handle, temporary = tempfile.mkstemp(prefix=".installing-", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+        os.chmod(target, 0o644)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)

@@ -20,17 +20,28 @@ class EnhancerError(Exception):
     UNKNOWN_OPERATION = "unknown_operation"
     NO_FACE = "no_face"
     TOO_MANY_FACES = "too_many_faces"
+    # The job's estimate exceeds the job time limit; the message says what would fit.
+    OVER_TIME_LIMIT = "over_time_limit"
+    # The user's or client's allowance of jobs is spent for today.
+    QUOTA_EXCEEDED = "quota_exceeded"
     # The operation cannot run on this installation (missing model, provider not configured).
     UNAVAILABLE = "unavailable"
     # Worth retrying: a remote provider timed out, a resource was busy.
     TEMPORARY = "temporary"
+    # A synchronous call could not see its job finish within its wait (queue ahead included).
+    WAIT_TIMEOUT = "wait_timeout"
     INTERNAL = "internal"
+    # The service itself cannot take or keep work right now (apps/uploads/liveness.py).
+    QUEUE_UNAVAILABLE = "queue_unavailable"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
+    # The job's worker vanished (killed, out of memory) on every one of its allowed attempts.
+    WORKER_LOST = "worker_lost"
 
     def __init__(self, code: str, message: str, *, temporary: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.temporary = temporary or code == self.TEMPORARY
+        self.temporary = temporary or code in (self.TEMPORARY, self.WAIT_TIMEOUT)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

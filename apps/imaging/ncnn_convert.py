@@ -1,8 +1,9 @@
 """Read an ncnn model (.param text + .bin weights) and rewrite it as an ONNX graph.
 
-Only the layer types the Real-ESRGAN family uses are supported (Input, Convolution with fused
-ReLU / LeakyReLU, Split, Concat, Eltwise, BinaryOp add/sub/mul, Interp, PReLU, PixelShuffle);
-anything else raises ``UnsupportedModel`` so the caller can fall back to ncnn itself.
+Only the layer types the Real-ESRGAN and SPAN families use are supported (Input, MemoryData,
+Convolution with fused ReLU / LeakyReLU, Split, Concat, Eltwise, BinaryOp on two blobs or a blob
+and a scalar, Sigmoid, Swish, Interp, PReLU, PixelShuffle); anything else raises
+``UnsupportedModel`` so the caller can fall back to ncnn itself.
 
 The .bin file is a plain concatenation of each layer's arrays in .param order. Arrays loaded by
 ncnn with "auto" type carry a 4-byte tag (0 = float32, 0x01306B47 = float16); arrays loaded as
@@ -109,6 +110,14 @@ def load(param_path: Path, bin_path: Path) -> list[Layer]:
                 layer.weights["bias"] = reader.raw_float32(out_ch)
         elif layer.type == "PReLU":
             layer.weights["slope"] = reader.raw_float32(int(layer.get(0, 1)))
+        elif layer.type == "MemoryData":
+            # ncnn loads a constant blob as raw float32 (no tag); shape c x h x w, 0 = absent.
+            w, h, c = (int(layer.get(i, 0)) for i in (0, 1, 2))
+            shape = tuple(d for d in (c, h, w) if d)
+            count = int(np.prod(shape)) if shape else 0
+            array = reader.raw_float32(count).reshape(shape)
+            # Broadcast against N x C x H x W like ncnn does for a per-channel constant.
+            layer.weights["data"] = array.reshape((1,) * (4 - array.ndim) + array.shape)
         elif layer.type not in _NO_WEIGHTS:
             raise UnsupportedModel(f"layer type {layer.type}")
     if reader.offset != len(reader.data):
@@ -118,7 +127,29 @@ def load(param_path: Path, bin_path: Path) -> list[Layer]:
     return layers
 
 
-_NO_WEIGHTS = {"Input", "Split", "Concat", "Eltwise", "BinaryOp", "Interp", "PixelShuffle"}
+_NO_WEIGHTS = {
+    "Input",
+    "Split",
+    "Concat",
+    "Eltwise",
+    "BinaryOp",
+    "Interp",
+    "PixelShuffle",
+    "Sigmoid",
+    "Swish",
+}
+# ncnn BinaryOp op_type -> (ONNX op, operands swapped): 7 and 8 are "reverse" sub / div.
+_BINARY_OPS = {
+    0: ("Add", False),
+    1: ("Sub", False),
+    2: ("Mul", False),
+    3: ("Div", False),
+    4: ("Max", False),
+    5: ("Min", False),
+    6: ("Pow", False),
+    7: ("Sub", True),
+    8: ("Div", True),
+}
 
 
 def to_onnx(layers: list[Layer], input_name: str = "data", output_name: str = "output"):
@@ -206,12 +237,28 @@ def to_onnx(layers: list[Layer], input_name: str = "data", output_name: str = "o
                     nodes.append(helper.make_node("Mul", [name, c_name], [scaled]))
                     terms.append(scaled)
             nodes.append(helper.make_node("Sum", terms, [out]))
+        elif kind == "MemoryData":
+            const(out, layer.weights["data"].astype(np.float32))
         elif kind == "BinaryOp":
             op = int(layer.get(0, 0))
-            names = {0: "Add", 1: "Sub", 2: "Mul", 3: "Div"}
-            if op not in names or layer.get(1, 0):
+            if op not in _BINARY_OPS:
                 raise UnsupportedModel(f"BinaryOp {op}")
-            nodes.append(helper.make_node(names[op], ins, [out]))
+            onnx_op, swapped = _BINARY_OPS[op]
+            operands = list(ins)
+            if layer.get(1, 0):  # with_scalar: the second operand is param 2
+                scalar = np.array(float(layer.get(2, 0.0)), np.float32)
+                operands = [ins[0], const(layer.name + ".scalar", scalar)]
+            if len(operands) != 2:
+                raise UnsupportedModel(f"BinaryOp with {len(operands)} inputs")
+            if swapped:
+                operands.reverse()
+            nodes.append(helper.make_node(onnx_op, operands, [out]))
+        elif kind == "Sigmoid":
+            nodes.append(helper.make_node("Sigmoid", ins, [out]))
+        elif kind == "Swish":
+            gate = layer.name + ".sigmoid"
+            nodes.append(helper.make_node("Sigmoid", ins, [gate]))
+            nodes.append(helper.make_node("Mul", [ins[0], gate], [out]))
         elif kind == "Interp":
             resize_type = int(layer.get(0, 0))
             if layer.get(3, 0) or layer.get(4, 0):

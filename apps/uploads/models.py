@@ -32,6 +32,11 @@ class Job(models.Model):
         BAIDU = "baidu"
         MEITU = "meitu"
 
+    class CostClass(models.TextChoices):
+        # Each class is also the name of its Celery queue (apps/uploads/costs.py decides).
+        LIGHT = "light"
+        HEAVY = "heavy"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEB)
@@ -49,6 +54,14 @@ class Job(models.Model):
     # Facts the operation reported (``bw`` flag, restore assessment, …).
     info = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Who runs the job ("host:pid") and when it last said so (liveness.py): a job whose worker
+    # is gone is taken over by a redelivery or the sweeper instead of staying running forever.
+    worker = models.CharField(max_length=255, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cost_class = models.CharField(max_length=8, choices=CostClass.choices, default=CostClass.LIGHT)
+    # The cost-model row this job is estimated by, and what it predicted at submission.
+    cost_key = models.CharField(max_length=200, blank=True)
+    estimate_seconds = models.FloatField(default=0.0)
 
     input_file = models.FileField(upload_to=_input_path, max_length=255)
     input_name = models.CharField(max_length=255, blank=True)
@@ -69,6 +82,8 @@ class Job(models.Model):
             models.Index(fields=["owner", "-created_at"], name="job_owner_recent_idx"),
             # The admin's and the health page's "what is waiting / running" filters.
             models.Index(fields=["status", "created_at"], name="job_status_idx"),
+            # Queue position and ETA: the queued (and running) jobs of one class, in arrival order.
+            models.Index(fields=["cost_class", "status", "id"], name="job_queue_idx"),
         ]
 
     def __str__(self) -> str:
@@ -104,3 +119,34 @@ class Output(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.job.uuid}"
+
+
+class OperationCost(models.Model):
+    """How long one kind of work takes here: ``overhead_seconds + seconds_per_megapixel * MP``.
+
+    One row per cost key (operation, the path it takes, its parameters); created from the
+    defaults in ``costs.py`` on first use, then set by ``manage.py calibrate_costs`` and moved
+    by every successful job's observed duration, so all web processes share one estimate.
+    """
+
+    class Source(models.TextChoices):
+        DEFAULT = "default"
+        CALIBRATED = "calibrated"
+        OBSERVED = "observed"
+
+    key = models.CharField(max_length=200, unique=True)
+    operation = models.CharField(max_length=32)
+    seconds_per_megapixel = models.FloatField()
+    overhead_seconds = models.FloatField()
+    samples = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.DEFAULT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.overhead_seconds:.1f} s + {self.seconds_per_megapixel:.2f} s/MP"
+
+    def seconds(self, megapixels: float) -> float:
+        return self.overhead_seconds + self.seconds_per_megapixel * megapixels

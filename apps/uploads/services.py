@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from apps import providers
@@ -16,6 +15,7 @@ from apps.imaging import codec, operations
 from apps.imaging.errors import EnhancerError
 from apps.providers.limits import image_limits
 
+from . import cleanup, costs
 from .models import Job, Output
 from .signals import job_finished
 
@@ -63,16 +63,37 @@ def create_jobs(
     source: str = Job.Source.WEB,
     api_client=None,
 ) -> list[Job]:
-    """Store the inputs and queue one job per image, all or none."""
+    """Store the inputs and queue one job per image, all or none.
+
+    Raises EnhancerError ``storage_unavailable`` / ``queue_unavailable`` (temporary: every
+    surface answers 503) with nothing left stored when the files or the messages cannot be
+    written.
+    """
     params = validate_operation(operation, params)
+    plans = costs.admit(operation, params, images)
     jobs: list[Job] = []
     try:
         with transaction.atomic():
-            for image in images:
-                jobs.append(_store_job(owner, image, operation, params, source, api_client))
-    except BaseException:
-        for job in jobs:  # the rows are rolled back; their files must go too
-            delete_files(job)
+            if api_client is None:
+                # Jobs without an API client (web pages, the API with a session) count
+                # against the user's daily allowance; a failure below gives it back.
+                from apps.api.access import take_web_jobs
+
+                take_web_jobs(owner, len(images))
+            for image, plan in zip(images, plans, strict=True):
+                jobs.append(_store_job(owner, image, operation, params, source, api_client, plan))
+            _enqueue_on_commit(jobs)
+    except BaseException as error:
+        for job in jobs:  # the rows are rolled back (or withdrawn); their files must go too
+            cleanup.empty_folder(cleanup.job_folder(job))
+        if isinstance(error, OSError):
+            log.error("could not store an upload: %s", error)
+            raise EnhancerError(
+                EnhancerError.STORAGE_UNAVAILABLE,
+                "The photo could not be saved: the server's storage is full or not writable. "
+                "Nothing was stored; please try again later.",
+                temporary=True,
+            ) from None
         raise
     return jobs
 
@@ -83,8 +104,13 @@ def create_job(
     return create_jobs(owner, [image], operation, params, source, api_client)[0]
 
 
-def _store_job(owner, image, operation: str, params: dict, source: str, api_client) -> Job:
+def _store_job(
+    owner, image, operation: str, params: dict, source: str, api_client, plan: costs.Plan
+) -> Job:
     job = Job(
+        cost_class=plan.cost_class,
+        cost_key=plan.key,
+        estimate_seconds=plan.estimate_seconds,
         owner=owner,
         source=source,
         api_client=api_client,
@@ -99,15 +125,44 @@ def _store_job(owner, image, operation: str, params: dict, source: str, api_clie
     job.input_file.save("input", ContentFile(image.data), save=False)
     job.thumbnail.save("thumbnail.jpg", ContentFile(codec.thumbnail(image.data)), save=False)
     job.save()
-    _enqueue_on_commit(job)
     return job
 
 
-def _enqueue_on_commit(job: Job) -> None:
+def publish(job: Job) -> None:
+    """Send the job's message to the broker (raises when the broker cannot take it)."""
     from .tasks import process_job
 
-    job_id = job.id
-    transaction.on_commit(lambda: process_job.delay(job_id))
+    # The job's cost class is its queue: heavy work has its own workers (costs.py).
+    process_job.apply_async(args=[job.id], queue=job.cost_class)
+
+
+def _enqueue_on_commit(jobs: list[Job]) -> None:
+    """Publish once the rows are committed (a worker must find them); if the broker refuses,
+    withdraw the whole batch — rows and files — and say so, rather than leave queued jobs that
+    no worker will ever see."""
+
+    def publish_or_withdraw() -> None:
+        try:
+            for job in jobs:
+                publish(job)
+        except Exception:
+            log.exception("could not queue jobs %s; withdrawing them", [job.uuid for job in jobs])
+            withdraw(jobs)
+            raise EnhancerError(
+                EnhancerError.QUEUE_UNAVAILABLE,
+                "The job queue is not reachable right now, so nothing was stored. "
+                "Please try again in a minute.",
+                temporary=True,
+            ) from None
+
+    transaction.on_commit(publish_or_withdraw)
+
+
+def withdraw(jobs: list[Job]) -> None:
+    """Delete jobs that were stored but must not run; a message already sent finds no row."""
+    for job in jobs:
+        if job.pk is not None:
+            delete_job(job)
 
 
 def rerun(job: Job) -> Job:
@@ -119,29 +174,8 @@ def rerun(job: Job) -> Job:
 
 
 def delete_job(job: Job) -> None:
-    """Remove the row, then (once that has committed) its files."""
-    with transaction.atomic():
-        files = _file_names(job)
-        job.delete()
-        transaction.on_commit(lambda: _delete_names(files))
-
-
-def _file_names(job: Job) -> list[str]:
-    names = [job.input_file.name, job.thumbnail.name]
-    names += [output.file.name for output in job.outputs.all()]
-    return [name for name in names if name]
-
-
-def delete_files(job: Job) -> None:
-    _delete_names(_file_names(job) if job.pk else [job.input_file.name, job.thumbnail.name])
-
-
-def _delete_names(names: list[str]) -> None:
-    from django.core.files.storage import default_storage
-
-    for name in names:
-        if name:
-            default_storage.delete(name)
+    """Remove the row; its files and its outputs' go once that has committed (cleanup.py)."""
+    job.delete()
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -163,17 +197,12 @@ class ProgressWriter:
             self.last_value, self.last_time = value, now
 
 
-def claim(job_id: int, redelivered: bool = False) -> Job | None:
-    """Move a queued job to running; None if another worker has it or it is already done.
+def claim(job_id: int) -> Job | None:
+    """Move a queued job (or a running one whose worker is gone) to running; None if there is
+    nothing for this process to do. See liveness.py."""
+    from . import liveness
 
-    A message redelivered after a worker died may find its job still "running": that worker is
-    gone, so the job is taken over.
-    """
-    claimable = [Job.Status.QUEUED] + ([Job.Status.RUNNING] if redelivered else [])
-    claimed = Job.objects.filter(id=job_id, status__in=claimable).update(
-        status=Job.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
-    )
-    return Job.objects.get(id=job_id) if claimed else None
+    return liveness.claim(job_id)
 
 
 def run_job(job: Job) -> None:
@@ -183,37 +212,76 @@ def run_job(job: Job) -> None:
     with job.input_file.open("rb") as handle:
         data = handle.read()
     result = provider.run(job.operation, data, job.params, ProgressWriter(job.id))
-    with transaction.atomic():
-        done = set(job.outputs.values_list("kind", flat=True))
-        for produced in result.outputs:
-            if produced.kind in done:
-                continue
-            output = Output(
-                job=job,
-                kind=produced.kind,
-                format=produced.format,
-                width=produced.width,
-                height=produced.height,
-                bytes=len(produced.data),
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            # Locked, and still this attempt's: a job deleted meanwhile, or taken over by another
+            # worker after this one was presumed dead, gets no files from here.
+            mine = (
+                Job.objects.select_for_update()
+                .filter(id=job.id, status=Job.Status.RUNNING, attempts=job.attempts)
+                .exists()
             )
-            extension = codec.EXTENSIONS[produced.format]
-            output.file.save(f"{produced.kind}.{extension}", ContentFile(produced.data), save=False)
-            output.save()
-        Job.objects.filter(id=job.id, status=Job.Status.RUNNING).update(
-            status=Job.Status.SUCCEEDED,
-            progress=100,
-            info=result.info,
-            error_code="",
-            error_message="",
-            finished_at=timezone.now(),
-        )
+            if not mine:
+                log.info("job %s was deleted or taken over; its results are dropped", job.uuid)
+                return
+            _store_outputs(job, result, stored)
+            Job.objects.filter(id=job.id, status=Job.Status.RUNNING).update(
+                status=Job.Status.SUCCEEDED,
+                progress=100,
+                info=result.info,
+                error_code="",
+                error_message="",
+                finished_at=timezone.now(),
+            )
+    except BaseException as error:
+        cleanup.delete_names(stored)  # the rows are rolled back: no output without its row
+        if isinstance(error, OSError):
+            # A write that failed half-way leaves a file no row names: keep only what rows do.
+            known = [job.input_file.name, job.thumbnail.name]
+            known += Output.objects.filter(job_id=job.id).values_list("file", flat=True)
+            cleanup.empty_folder(cleanup.job_folder(job), keep=known)
+            raise EnhancerError(
+                EnhancerError.STORAGE_UNAVAILABLE,
+                f"The result could not be saved ({error.strerror or 'storage error'}); "
+                "nothing was kept.",
+            ) from None
+        raise
     log.info("job %s succeeded (%s by %s)", job.uuid, job.operation, provider.name)
     _announce_finished(job.id)
 
 
-def fail(job_id: int, error: EnhancerError) -> None:
+def _store_outputs(job: Job, result, stored: list[str]) -> None:
+    done = set(job.outputs.values_list("kind", flat=True))
+    for produced in result.outputs:
+        if produced.kind in done:
+            continue
+        output = Output(
+            job=job,
+            kind=produced.kind,
+            format=produced.format,
+            width=produced.width,
+            height=produced.height,
+            bytes=len(produced.data),
+        )
+        extension = codec.EXTENSIONS[produced.format]
+        output.file.save(f"{produced.kind}.{extension}", ContentFile(produced.data), save=False)
+        stored.append(output.file.name)
+        output.save()
+
+
+def fail(job_id: int, error: EnhancerError, attempt: int | None = None) -> None:
+    """``attempt``: fail only while the job is still that attempt's, so a worker whose job was
+    taken over (liveness.py) cannot fail its successor's run; a deleted job is left alone."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().get(id=job_id)
+        job = Job.objects.select_for_update().filter(id=job_id).first()
+        if job is None or (attempt is not None and job.attempts != attempt):
+            return
+        if job.is_finished:
+            # A late error (a soft time limit hitting an on-commit receiver) after the results
+            # were committed must neither take them back nor announce the job a second time.
+            log.warning("job %s is already %s; ignoring a late %s", job.uuid, job.status, error.code)
+            return
         partial = list(job.outputs.all())
         for output in partial:
             output.file.delete(save=False)
@@ -232,8 +300,9 @@ def _announce_finished(job_id: int) -> None:
     transaction.on_commit(lambda: job_finished.send(sender=Job, job_id=job_id))
 
 
-def requeue(job_id: int, error: EnhancerError) -> None:
-    Job.objects.filter(id=job_id, status=Job.Status.RUNNING).update(
+def requeue(job_id: int, error: EnhancerError, attempt: int | None = None) -> None:
+    fenced = {} if attempt is None else {"attempts": attempt}
+    Job.objects.filter(id=job_id, status=Job.Status.RUNNING, **fenced).update(
         status=Job.Status.QUEUED, error_code=error.code, error_message=f"Retrying: {error.message}"
     )
 

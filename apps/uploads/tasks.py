@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 
 from apps.imaging.errors import EnhancerError
 
-from . import services
+from . import liveness, retention, services
 
 log = logging.getLogger(__name__)
 
@@ -21,20 +23,50 @@ log = logging.getLogger(__name__)
     time_limit=settings.ENHANCER_JOB_SOFT_TIME_LIMIT + 60,
 )
 def process_job(self, job_id: int) -> None:
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
-    job = services.claim(job_id, redelivered=redelivered)
+    # Any delivery may claim: a redelivery (or a duplicate) takes over only a job whose worker
+    # is gone, whatever the transport says (liveness.py).
+    job = services.claim(job_id)
     if job is None:
-        log.info("job %s is not queued any more; nothing to do", job_id)
         return
+    attempt = job.attempts
+    # In-process (eager) runs cannot lose their worker; real ones say they are alive.
+    heartbeat = nullcontext() if self.request.is_eager else liveness.Heartbeat(job)
     try:
-        services.run_job(job)
+        with heartbeat:
+            services.run_job(job)
     except EnhancerError as error:
         if error.temporary and self.request.retries < self.max_retries:
-            services.requeue(job_id, error)
+            services.requeue(job_id, error, attempt)
             raise self.retry(countdown=5 * 2**self.request.retries) from error
-        services.fail(job_id, error)
+        services.fail(job_id, error, attempt)
     except SoftTimeLimitExceeded:
-        services.fail(job_id, EnhancerError("timeout", "The operation took too long and was stopped."))
+        services.fail(
+            job_id, EnhancerError("timeout", "The operation took too long and was stopped."), attempt
+        )
+    except (OperationalError, InterfaceError) as error:
+        # The database went away under the job (restart, failover, killed connection): a new
+        # connection and a later attempt; if that fails too the sweeper finds the job.
+        log.warning("job %s lost its database connection: %s", job_id, error)
+        connection.close()
+        lost = EnhancerError(EnhancerError.TEMPORARY, "The database connection was lost.")
+        if self.request.retries < self.max_retries:
+            services.requeue(job_id, lost, attempt)
+            raise self.retry(countdown=5 * 2**self.request.retries) from error
+        services.fail(job_id, lost, attempt)
     except Exception:
         log.exception("job %s crashed", job_id)
-        services.fail(job_id, EnhancerError(EnhancerError.INTERNAL, "An internal error stopped the job."))
+        services.fail(
+            job_id, EnhancerError(EnhancerError.INTERNAL, "An internal error stopped the job."), attempt
+        )
+
+
+@shared_task(ignore_result=True)
+def sweep_stale_jobs() -> dict[str, int]:
+    """Beat, every ENHANCER_SWEEP_SECONDS: requeue or fail jobs whose worker is gone."""
+    return liveness.sweep_stale_jobs()
+
+
+@shared_task(ignore_result=True)
+def delete_expired_jobs() -> int:
+    """Beat, hourly: delete jobs older than ENHANCER_RETENTION_DAYS with their files."""
+    return retention.delete_expired_jobs()

@@ -6,6 +6,7 @@ app_name = "uploads"
 
 urlpatterns = [
     path("upload/", views.new, name="new"),
+    path("upload/estimate/", views.estimate, name="estimate"),
     path("jobs/<uuid:job_uuid>/status/", views.status, name="status"),
     path("jobs/<uuid:job_uuid>/input/", views.input_file, name="input"),
     path("jobs/<uuid:job_uuid>/thumbnail/", views.thumbnail, name="thumbnail"),

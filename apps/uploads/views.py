@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from apps.imaging import operations
+from apps.imaging.errors import EnhancerError
+from apps.providers.limits import image_limits
 
-from . import services
+from . import costs, partial, services
+from .error_text import translate_message
 from .files import input_filename, output_filename, private_file_response
 from .forms import UploadForm
 from .models import Job
+from .operation_text import describe_operations, duration_text, status_label, translate_wait
 
 
 def owned_job(request: HttpRequest, job_uuid) -> Job:
@@ -22,22 +29,95 @@ def owned_job(request: HttpRequest, job_uuid) -> Job:
 @login_required
 def new(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        jobs = services.create_jobs(
-            request.user, form.cleaned_data["photos"], form.cleaned_data["operation"],
-            form.cleaned_data["params"],
-        )
-        if len(jobs) == 1:
-            return redirect("history:detail", job_uuid=jobs[0].uuid)
-        return redirect("history:list")
-    unavailable = {name: reason for name, reason in operations.availability().items() if reason}
-    return render(request, "uploads/new.html", {"form": form, "unavailable": unavailable})
+    # The page's script sends the form itself (to keep the chosen files when some are refused)
+    # and asks for JSON; without the script the plain form post below does the same work.
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    status_code = 200
+    if request.method == "POST":
+        jobs = None
+        if form.is_valid():
+            try:
+                jobs = services.create_jobs(
+                    request.user, form.cleaned_data["photos"], form.cleaned_data["operation"],
+                    form.cleaned_data["params"],
+                )
+            except EnhancerError as error:
+                # Queue or storage down (503, nothing stored), or a refusal at submission.
+                form.add_error(None, translate_message(error.message))
+                status_code = 503 if error.temporary else 400
+        if jobs:
+            target = (
+                reverse("history:detail", args=[jobs[0].uuid]) if len(jobs) == 1
+                else reverse("history:list")
+            )
+            if wants_json:
+                return JsonResponse({"redirect": target, "jobs": [str(job.uuid) for job in jobs]})
+            return redirect(target)
+        if wants_json:
+            return JsonResponse(
+                {
+                    "errors": {field: list(errors) for field, errors in form.errors.items()},
+                    "files": {str(index): message for index, message in form.file_errors.items()},
+                },
+                status=max(status_code, 400),
+            )
+    unavailable = {
+        name: translate_message(reason) for name, reason in operations.availability().items() if reason
+    }
+    notes = {name: translate_message(note) for name, note in partial.operation_notes().items()}
+    limits = image_limits()
+    return render(
+        request,
+        "uploads/new.html",
+        {
+            "form": form,
+            "operations": describe_operations(),
+            "unavailable": unavailable,
+            "partial": notes,
+            "upload_settings": {
+                "maxBytes": limits.max_bytes,
+                "maxPixels": limits.max_pixels,
+                "minSide": limits.min_side,
+                "maxFiles": settings.ENHANCER_MAX_FILES_PER_UPLOAD,
+                "types": ["image/jpeg", "image/png", "image/bmp", "image/x-ms-bmp", "image/webp"],
+                "extensions": ["jpg", "jpeg", "jpe", "png", "bmp", "webp"],
+            },
+        },
+        status=status_code,
+    )
+
+
+@login_required
+@require_GET
+def estimate(request: HttpRequest) -> JsonResponse:
+    """How long each operation should take for the photos the visitor has chosen, before they
+    are sent: ``?sizes=1024x768,640x480`` (measured by the browser) plus the upscale options."""
+    sizes = []
+    for size in request.GET.get("sizes", "").split(",")[: settings.ENHANCER_MAX_FILES_PER_UPLOAD]:
+        width, _, height = size.partition("x")
+        if width.isdigit() and height.isdigit():
+            sizes.append((int(width), int(height)))
+    options = {
+        name: request.GET[name]
+        for name in UploadForm.base_fields
+        if name not in ("photos", "operation") and request.GET.get(name)
+    }
+    answer = {}
+    for name in operations.REGISTRY:
+        try:
+            params = services.validate_operation(name, options if name == "upscale" else {})
+        except EnhancerError:
+            continue
+        seconds = sum(costs.plan(name, params, width, height).estimate_seconds for width, height in sizes)
+        answer[name] = {"seconds": round(seconds, 1), "text": duration_text(seconds) if sizes else ""}
+    return JsonResponse({"operations": answer})
 
 
 @login_required
 @require_GET
 def status(request: HttpRequest, job_uuid) -> JsonResponse:
     job = owned_job(request, job_uuid)
+    backlog = costs.Backlog()
     return JsonResponse(
         {
             "id": str(job.uuid),
@@ -45,34 +125,44 @@ def status(request: HttpRequest, job_uuid) -> JsonResponse:
             "progress": job.progress,
             "error_code": job.error_code,
             "error_message": job.error_message,
+            # The same, in the page's language, for the browser pages' live updates.
+            "status_text": status_label(job.status),
+            "error_text": translate_message(job.error_message, job.error_code),
             "outputs": [output.kind for output in job.outputs.all()],
+            "eta_seconds": costs.eta_seconds(job, backlog),
+            "queue_position": costs.queue_position(job),
+            # "about 2 min · 3rd in line", shown beside the progress bar.
+            "eta_text": translate_wait(costs.wait_text(job, backlog)),
         }
     )
 
 
 @login_required
 @require_GET
-def input_file(request: HttpRequest, job_uuid) -> FileResponse:
+def input_file(request: HttpRequest, job_uuid) -> HttpResponseBase:
     job = owned_job(request, job_uuid)
     return private_file_response(job.input_file, input_filename(job), "download" in request.GET)
 
 
 @login_required
 @require_GET
-def thumbnail(request: HttpRequest, job_uuid) -> FileResponse:
+def thumbnail(request: HttpRequest, job_uuid) -> HttpResponseBase:
     job = owned_job(request, job_uuid)
     return private_file_response(job.thumbnail, "thumbnail.jpg", False)
 
 
 @login_required
 @require_GET
-def output_file(request: HttpRequest, job_uuid, kind: str) -> FileResponse:
+def output_file(request: HttpRequest, job_uuid, kind: str) -> HttpResponseBase:
     job = owned_job(request, job_uuid)
     output = get_object_or_404(job.outputs.select_related("job"), kind=kind)
     return private_file_response(output.file, output_filename(output), "download" in request.GET)
 
 
 @staff_member_required
+# Staff status opens the admin site, not every user's photos: that takes the model's
+# view permission, as the admin's own pages do.
+@permission_required("uploads.view_job", raise_exception=True)
 @require_GET
-def admin_thumbnail(request: HttpRequest, job_uuid) -> FileResponse:
+def admin_thumbnail(request: HttpRequest, job_uuid) -> HttpResponseBase:
     return private_file_response(get_object_or_404(Job, uuid=job_uuid).thumbnail, "thumbnail.jpg", False)

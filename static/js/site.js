@@ -1,10 +1,47 @@
-// Progress polling, the before/after slider and small form helpers. No framework needed.
+// The site's behaviour, no framework: navigation, the upload form, live job progress, the
+// before/after comparison, history selection and drop zones. Every page works without it (plain
+// forms and links); this makes them quicker to use. Texts come from data-text-* attributes that
+// the templates fill in the visitor's language.
 (function () {
   "use strict";
 
+  // "%(name)s" placeholders, as Django's translations use them.
+  function format(template, values) {
+    return (template || "").replace(/%\((\w+)\)s/g, (_, key) => (key in values ? String(values[key]) : ""));
+  }
+
+  function text(element, key, values) {
+    return format(element.dataset["text" + key], values || {});
+  }
+
+  // --- navigation ------------------------------------------------------------------------------
+  const toggle = document.querySelector('[data-role="nav-toggle"]');
+  if (toggle) {
+    const nav = document.getElementById(toggle.getAttribute("aria-controls"));
+    toggle.addEventListener("click", () => {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      nav.classList.toggle("open", open);
+    });
+  }
+
+  document.querySelectorAll('[data-role="language"]').forEach((form) => {
+    const select = form.querySelector("select");
+    const button = form.querySelector('[data-role="language-submit"]');
+    if (button) button.classList.add("visually-hidden");
+    select.addEventListener("change", () => form.submit());
+  });
+
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // --- live job progress -------------------------------------------------------------------------
   function poll(element) {
     const url = element.dataset.statusUrl;
-    const isDetail = element.id === "job";
+    const isDetail = element.dataset.reloadWhenDone === "1";
     const tick = async () => {
       let data;
       try {
@@ -17,13 +54,21 @@
       const status = element.querySelector('[data-role="status"]');
       const progress = element.querySelector('[data-role="progress"]');
       const percent = element.querySelector('[data-role="percent"]');
-      if (status) { status.textContent = data.status; status.className = "status " + data.status; }
+      const eta = element.querySelector('[data-role="eta"]');
+      const error = element.querySelector('[data-role="error"]');
+      if (status) {
+        status.textContent = data.status_text || data.status;
+        status.className = "status " + data.status;
+      }
       if (progress) progress.value = data.progress;
       if (percent) percent.textContent = data.progress + "%";
-      element.classList.remove("queued", "running");
+      if (eta) eta.textContent = data.eta_text || "";
+      element.classList.remove("queued", "running", "succeeded", "failed");
       element.classList.add(data.status);
       if (data.status === "succeeded" || data.status === "failed") {
         element.dataset.finished = "1";
+        if (error && data.error_text) { error.textContent = data.error_text; error.hidden = false; }
+        element.querySelectorAll('[data-show-when="' + data.status + '"]').forEach((node) => { node.hidden = false; });
         if (isDetail) window.location.reload();
         return;
       }
@@ -34,55 +79,370 @@
 
   document.querySelectorAll('[data-status-url][data-finished="0"]').forEach(poll);
 
+  // --- before / after ------------------------------------------------------------------------------
   document.querySelectorAll('[data-role="compare"]').forEach((compare) => {
     const slider = compare.querySelector(".slider");
-    const wrap = compare.querySelector(".after-wrap");
-    const update = () => { wrap.style.clipPath = "inset(0 0 0 " + slider.value + "%)"; };
+    const wrap = compare.querySelector('[data-role="after-wrap"]');
+    const divider = compare.querySelector('[data-role="divider"]');
+    const stage = compare.querySelector('[data-role="stage"]');
+    const viewport = compare.querySelector('[data-role="viewport"]');
+    const zoom = compare.querySelector('[data-role="zoom"]');
+    const after = compare.querySelector("img.after");
+    const update = () => {
+      wrap.style.clipPath = "inset(0 0 0 " + slider.value + "%)";
+      if (divider) divider.style.left = slider.value + "%";
+    };
+    const splitAt = (clientX) => {
+      const box = stage.getBoundingClientRect();
+      const value = Math.round(((clientX - box.left) / box.width) * 100);
+      slider.value = String(Math.min(100, Math.max(0, value)));
+      update();
+    };
     slider.addEventListener("input", update);
     update();
-  });
 
-  document.querySelectorAll("form[data-confirm]").forEach((form) => {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    const zoomed = () => compare.dataset.zoom === "full";
+    let drag = null;
+    stage.addEventListener("pointerdown", (event) => {
+      if (event.button !== 0) return;
+      const onDivider = divider && divider.contains(event.target);
+      drag = zoomed() && !onDivider
+        ? { mode: "pan", x: event.clientX, y: event.clientY, left: viewport.scrollLeft, top: viewport.scrollTop }
+        : { mode: "split" };
+      if (drag.mode === "split") splitAt(event.clientX);
+      stage.setPointerCapture(event.pointerId);
+      compare.classList.toggle("panning", drag.mode === "pan");
+      event.preventDefault();
+    });
+    stage.addEventListener("pointermove", (event) => {
+      if (!drag) return;
+      if (drag.mode === "split") splitAt(event.clientX);
+      else {
+        viewport.scrollLeft = drag.left - (event.clientX - drag.x);
+        viewport.scrollTop = drag.top - (event.clientY - drag.y);
+      }
+    });
+    const stop = () => { drag = null; compare.classList.remove("panning"); };
+    stage.addEventListener("pointerup", stop);
+    stage.addEventListener("pointercancel", stop);
+
+    // Arrow keys on the picture: move the split at fit size, pan (the browser's own scrolling)
+    // at 100 %.
+    viewport.addEventListener("keydown", (event) => {
+      if (zoomed() || (event.key !== "ArrowLeft" && event.key !== "ArrowRight")) return;
+      const step = event.key === "ArrowLeft" ? -5 : 5;
+      slider.value = String(Math.min(100, Math.max(0, Number(slider.value) + step)));
+      update();
+      event.preventDefault();
+    });
+
+    const fitMaxWidth = stage.style.maxWidth;
+    const setZoom = (full) => {
+      compare.dataset.zoom = full ? "full" : "fit";
+      zoom.setAttribute("aria-pressed", String(full));
+      zoom.textContent = full ? zoom.dataset.textFit : zoom.dataset.textFull;
+      // 100 %: one picture pixel per screen pixel of the result; the before is drawn at the
+      // same size so both line up under the split.
+      stage.style.width = full ? after.naturalWidth / (window.devicePixelRatio || 1) + "px" : "";
+      stage.style.maxWidth = full ? "none" : fitMaxWidth;
+      if (full) {
+        viewport.scrollLeft = (stage.offsetWidth - viewport.clientWidth) / 2;
+        viewport.scrollTop = (stage.offsetHeight - viewport.clientHeight) / 2;
+      }
+    };
+    if (zoom) zoom.addEventListener("click", () => setZoom(!zoomed()));
+
+    compare.querySelectorAll('[data-role="compare-with"]').forEach((radio) => {
+      radio.addEventListener("change", () => {
+        after.src = radio.dataset.src;
+        after.alt = radio.dataset.alt;
+        const label = compare.querySelector(".label.right");
+        if (label) label.textContent = radio.dataset.label;
+      });
     });
   });
 
+  // --- history: select several --------------------------------------------------------------------
+  document.querySelectorAll('[data-role="bulk"]').forEach((form) => {
+    const boxes = () => Array.from(document.querySelectorAll('input[form="' + form.id + '"][name="jobs"]'));
+    const all = form.querySelector('[data-role="select-all"]');
+    const button = form.querySelector('button[type="submit"]');
+    const count = form.querySelector('[data-role="selected-count"]');
+    const sync = () => {
+      const chosen = boxes().filter((box) => box.checked).length;
+      button.disabled = chosen === 0;
+      if (count) count.textContent = text(form, "Selected", { count: chosen });
+      if (all) all.checked = chosen > 0 && chosen === boxes().length;
+    };
+    boxes().forEach((box) => box.addEventListener("change", sync));
+    if (all) all.addEventListener("change", () => { boxes().forEach((box) => { box.checked = all.checked; }); sync(); });
+    form.addEventListener("submit", (event) => {
+      const chosen = boxes().filter((box) => box.checked).length;
+      if (!window.confirm(text(form, "Confirm", { count: chosen }))) event.preventDefault();
+    });
+    sync();
+  });
+
+  document.querySelectorAll('form[data-role="filters"]').forEach((form) => {
+    form.querySelectorAll("select").forEach((select) => select.addEventListener("change", () => form.submit()));
+  });
+
+  // --- simple drop zones (face enrolment, recognition) ------------------------------------------------
+  document.querySelectorAll('[data-role="dropzone"]:not(#dropzone)').forEach((zone) => {
+    const input = zone.querySelector('input[type="file"]');
+    const list = zone.querySelector('[data-role="dropped"]');
+    if (!input) return;
+    const show = () => {
+      if (!list) return;
+      list.replaceChildren(...Array.from(input.files).map((file) => {
+        const item = document.createElement("li");
+        const image = document.createElement("img");
+        image.src = URL.createObjectURL(file);
+        image.alt = "";
+        item.append(image, document.createTextNode(file.name));
+        return item;
+      }));
+    };
+    input.addEventListener("change", show);
+    ["dragenter", "dragover"].forEach((name) => zone.addEventListener(name, (event) => {
+      event.preventDefault(); zone.classList.add("over");
+    }));
+    ["dragleave", "drop"].forEach((name) => zone.addEventListener(name, () => zone.classList.remove("over")));
+    zone.addEventListener("drop", (event) => {
+      event.preventDefault();
+      const files = new DataTransfer();
+      Array.from(event.dataTransfer.files).slice(0, input.multiple ? undefined : 1).forEach((file) => files.items.add(file));
+      input.files = files.files;
+      show();
+    });
+  });
+
+  // --- the upload form ------------------------------------------------------------------------------
   const uploadForm = document.getElementById("upload-form");
-  if (uploadForm) {
-    const input = uploadForm.querySelector('input[type="file"]');
+  if (uploadForm) setUpUpload(uploadForm);
+
+  function setUpUpload(form) {
+    const settings = JSON.parse(document.getElementById("upload-settings").textContent);
+    const input = form.querySelector('input[type="file"]');
     const list = document.getElementById("chosen-files");
     const dropzone = document.getElementById("dropzone");
-    const showFiles = () => {
-      list.innerHTML = "";
-      Array.from(input.files).forEach((file) => {
-        const item = document.createElement("li");
-        item.textContent = file.name + " (" + Math.round(file.size / 1024) + " KB)";
-        list.appendChild(item);
+    const alertBox = document.getElementById("upload-alert");
+    const statusLine = document.getElementById("upload-status");
+    const bar = document.getElementById("upload-progress");
+    const button = form.querySelector('button[type="submit"]');
+    // Each chosen photo: {file, id, error, pixels, item}; refused ones stay listed with their
+    // reason and are left out of the upload, so one bad file never costs the others.
+    let chosen = [];
+    let nextId = 0;
+
+    form.noValidate = true;  // the checks below replace "please select a file"
+    input.required = false;
+    // The "Choose photos" label is the visible control; the input stays focusable under it.
+    input.classList.add("visually-hidden");
+
+    const megabytes = (bytes) => (bytes / 1048576).toFixed(1);
+    const kilobytes = (bytes) => (bytes < 1048576 ? Math.round(bytes / 1024) + " KB" : megabytes(bytes) + " MB");
+
+    function typeError(file) {
+      const extension = (file.name.split(".").pop() || "").toLowerCase();
+      if (file.type ? settings.types.includes(file.type) : settings.extensions.includes(extension)) return null;
+      return text(form, "WrongType");
+    }
+
+    function sizeError(file) {
+      if (file.size <= settings.maxBytes) return null;
+      return text(form, "TooBig", { size: megabytes(file.size), limit: Math.round(settings.maxBytes / 1048576) });
+    }
+
+    function pixelError(width, height) {
+      if (width * height > settings.maxPixels) {
+        return text(form, "TooManyPixels", { size: (width * height / 1e6).toFixed(1), limit: Math.round(settings.maxPixels / 1e6) });
+      }
+      if (Math.min(width, height) < settings.minSide) {
+        return text(form, "TooSmall", { dims: width + "x" + height, limit: settings.minSide });
+      }
+      return null;
+    }
+
+    function render(entry) {
+      const item = entry.item || document.createElement("li");
+      entry.item = item;
+      item.className = "preview" + (entry.error ? " refused" : "");
+      item.dataset.name = entry.file.name;
+      // A file the browser cannot draw gets a plain tile, not a broken-image icon.
+      const image = entry.error && !entry.width ? document.createElement("span") : document.createElement("img");
+      image.className = "thumb";
+      if (image.tagName === "IMG") { image.alt = ""; image.src = entry.url; }
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = entry.file.name;
+      const facts = document.createElement("span");
+      facts.className = "facts-line";
+      facts.textContent = kilobytes(entry.file.size) + (entry.width ? " · " + entry.width + "×" + entry.height : "");
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "secondary small";
+      remove.textContent = text(form, "Remove");
+      remove.setAttribute("aria-label", text(form, "RemoveNamed", { name: entry.file.name }));
+      remove.addEventListener("click", () => {
+        chosen = chosen.filter((other) => other !== entry);
+        URL.revokeObjectURL(entry.url);
+        item.remove();
+        refresh();
+        input.focus();
       });
-    };
-    input.addEventListener("change", showFiles);
+      const children = [image, name, facts];
+      if (entry.error) {
+        const error = document.createElement("span");
+        error.className = "file-error";
+        error.textContent = entry.error;
+        children.push(error);
+      }
+      children.push(remove);
+      item.replaceChildren(...children);
+      if (!item.parentNode) list.appendChild(item);
+    }
+
+    function inspect(entry) {
+      entry.error = typeError(entry.file) || sizeError(entry.file);
+      render(entry);
+      if (entry.error) return refresh();
+      // Decode in the browser to learn the pixel count before anything is sent.
+      const probe = new Image();
+      probe.onload = () => {
+        entry.width = probe.naturalWidth;
+        entry.height = probe.naturalHeight;
+        entry.error = pixelError(entry.width, entry.height);
+        render(entry);
+        refresh();
+      };
+      probe.onerror = () => { entry.error = text(form, "NotImage"); render(entry); refresh(); };
+      probe.src = entry.url;
+    }
+
+    function add(files) {
+      Array.from(files).forEach((file) => {
+        const duplicate = chosen.some((entry) => entry.file.name === file.name && entry.file.size === file.size && entry.file.lastModified === file.lastModified);
+        if (duplicate) return;
+        const entry = { file, id: nextId++, error: null, url: URL.createObjectURL(file) };
+        chosen.push(entry);
+        inspect(entry);
+      });
+      input.value = "";
+      refresh();
+    }
+
+    function sendable() { return chosen.filter((entry) => !entry.error); }
+
+    function refresh() {
+      const good = sendable();
+      let message = "";
+      if (good.length > settings.maxFiles) message = text(form, "TooManyFiles", { count: settings.maxFiles });
+      else if (good.length && good.length < chosen.length) message = text(form, "Skipped");
+      alertBox.textContent = message;
+      alertBox.hidden = !message;
+      alertBox.classList.toggle("error", good.length > settings.maxFiles);
+      updateEstimates();
+    }
+
+    // The estimates come from the server's cost model (what this server measured), for the
+    // sizes the browser has read; asked again when the photos or the options change.
+    let estimateTimer = null;
+    let estimateRequest = 0;
+    function updateEstimates() {
+      clearTimeout(estimateTimer);
+      estimateTimer = setTimeout(fetchEstimates, 250);
+    }
+
+    async function fetchEstimates() {
+      const spans = form.querySelectorAll("[data-estimate-for]");
+      const sizes = sendable().filter((entry) => entry.width).map((entry) => entry.width + "x" + entry.height);
+      if (!sizes.length) { spans.forEach((span) => { span.textContent = ""; }); return; }
+      const query = new URLSearchParams({ sizes: sizes.join(",") });
+      form.querySelectorAll("fieldset.params select, fieldset.params input").forEach((field) => {
+        if (field.name && (field.type !== "radio" || field.checked)) query.set(field.name, field.value);
+      });
+      const ticket = ++estimateRequest;
+      let data;
+      try {
+        const response = await fetch(form.dataset.estimateUrl + "?" + query, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+        if (!response.ok) return;
+        data = await response.json();
+      } catch (error) {
+        return;
+      }
+      if (ticket !== estimateRequest) return;  // a newer question is on its way
+      spans.forEach((span) => {
+        const found = data.operations[span.dataset.estimateFor];
+        span.textContent = found && found.text ? text(form, "Estimate", { time: found.text }) : "";
+      });
+    }
+
+    input.addEventListener("change", () => add(input.files));
     ["dragenter", "dragover"].forEach((name) => dropzone.addEventListener(name, (event) => {
       event.preventDefault(); dropzone.classList.add("over");
     }));
     ["dragleave", "drop"].forEach((name) => dropzone.addEventListener(name, () => dropzone.classList.remove("over")));
-    dropzone.addEventListener("drop", (event) => {
-      event.preventDefault();
-      input.files = event.dataTransfer.files;
-      showFiles();
-    });
-    const params = uploadForm.querySelectorAll("fieldset.params");
+    dropzone.addEventListener("drop", (event) => { event.preventDefault(); add(event.dataTransfer.files); });
+
+    const params = form.querySelectorAll("fieldset.params");
     const syncParams = () => {
-      const chosen = uploadForm.querySelector('input[name="operation"]:checked');
-      params.forEach((fieldset) => {
-        fieldset.hidden = !chosen || fieldset.dataset.for !== chosen.value;
-      });
+      const operation = form.querySelector('input[name="operation"]:checked');
+      params.forEach((fieldset) => { fieldset.hidden = !operation || fieldset.dataset.for !== operation.value; });
+      updateEstimates();
     };
-    uploadForm.querySelectorAll('input[name="operation"]').forEach((radio) => radio.addEventListener("change", syncParams));
+    form.querySelectorAll('input[name="operation"]').forEach((radio) => radio.addEventListener("change", syncParams));
+    form.querySelectorAll("fieldset.params select, fieldset.params input").forEach((field) => field.addEventListener("change", updateEstimates));
     syncParams();
-    uploadForm.addEventListener("submit", () => {
-      const button = uploadForm.querySelector('button[type="submit"]');
-      button.disabled = true; button.textContent = "Uploading…";
+
+    function showServerErrors(payload, sent) {
+      Object.entries(payload.files || {}).forEach(([index, message]) => {
+        const entry = sent[Number(index)];
+        if (entry) { entry.error = message; render(entry); }
+      });
+      const messages = Object.entries(payload.errors || {})
+        .filter(([field]) => field !== "photos" || !Object.keys(payload.files || {}).length)
+        .flatMap(([, errors]) => errors);
+      alertBox.textContent = messages.join(" ");
+      alertBox.hidden = !messages.length;
+      alertBox.classList.add("error");
+      if (!messages.length) refresh();
+    }
+
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const sent = sendable();
+      if (!sent.length || sent.length > settings.maxFiles) {
+        alertBox.textContent = sent.length ? text(form, "TooManyFiles", { count: settings.maxFiles }) : text(form, "NoFiles");
+        alertBox.hidden = false;
+        alertBox.classList.add("error");
+        alertBox.focus && alertBox.focus();
+        return;
+      }
+      const data = new FormData(form);
+      data.delete(input.name);
+      sent.forEach((entry) => data.append(input.name, entry.file, entry.file.name));
+      const request = new XMLHttpRequest();
+      request.open("POST", form.action || window.location.href);
+      request.setRequestHeader("Accept", "application/json");
+      request.upload.addEventListener("progress", (progress) => {
+        if (progress.lengthComputable) bar.value = Math.round((progress.loaded / progress.total) * 100);
+      });
+      const done = () => { button.disabled = false; bar.hidden = true; statusLine.textContent = ""; };
+      request.addEventListener("load", () => {
+        let payload = {};
+        try { payload = JSON.parse(request.responseText); } catch (error) { payload = {}; }
+        if (request.status === 200 && payload.redirect) { window.location.assign(payload.redirect); return; }
+        done();
+        if (request.status === 400) showServerErrors(payload, sent);
+        else { alertBox.textContent = text(form, "UploadFailed"); alertBox.hidden = false; }
+      });
+      request.addEventListener("error", () => { done(); alertBox.textContent = text(form, "UploadFailed"); alertBox.hidden = false; });
+      button.disabled = true;
+      bar.hidden = false;
+      bar.value = 0;
+      statusLine.textContent = text(form, "Uploading");
+      request.send(data);
     });
   }
 })();

@@ -9,6 +9,7 @@ from apps.api.models import ApiClient
 from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 from apps.imaging.picture import Picture
+from apps.uploads import costs
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +99,12 @@ def stand_ins(monkeypatch):
     """
     for name, operation in STAND_INS.items():
         monkeypatch.setitem(operations.REGISTRY, name, operation)
+    # Their cost model too: estimates (admission, the compat wait) are of what really runs.
+    monkeypatch.setattr(
+        costs, "DEFAULTS",
+        [row for row in costs.DEFAULTS if row[0] not in STAND_INS]
+        + [(name, {}, 0.1, 1.0) for name in STAND_INS],
+    )
 
 
 @pytest.fixture

@@ -65,7 +65,8 @@ def recognize(client, token, data, create_new, name="file"):
 def test_the_recognize_example_finds_the_enrolled_person(client, secrets, face):
     enroll(client, secrets["token"], face("obama.jpg"), person_id=1)
     payload = recognize(client, secrets["token"], face("obama2.jpg"), False).json()
-    assert (payload["status"], set(payload["body"])) == (200, {"objects"})
+    assert (payload["status"], set(payload["body"])) == (200, {"objects", "aliases_changed"})
+    assert payload["body"]["aliases_changed"] is False
     (item,) = payload["body"]["objects"]
     assert (item["status"], item["name"]) == (0, "file")
     (person,) = item["persons"]
@@ -90,7 +91,8 @@ def test_the_recognize_example_of_an_unknown_face(client, secrets, face):
 
 def test_the_recognize_example_without_a_face(client, secrets, face):
     response = recognize(client, secrets["token"], jpeg(200, 160), False)
-    assert response.json() == envelope(200, {"objects": [{"status": 0, "name": "file"}]})
+    assert response.json() == envelope(
+        200, {"objects": [{"status": 0, "name": "file"}], "aliases_changed": False})
 
 
 def test_the_recognize_examples_with_bad_names_and_empty_images(client, secrets, face):

@@ -83,7 +83,9 @@ def test_both_modes_and_several_images_answer_per_mode_and_per_name(client, secr
 def test_a_job_slower_than_the_wait_is_a_temporary_error_and_stays_in_history(
     client, secrets, settings, stand_ins
 ):
-    settings.ENHANCER_COMPAT_WAIT_SECONDS = 0  # the job is only queued (no worker here)
+    # Long enough for the job's estimate (so it is accepted), but the job is only queued: no
+    # worker here.
+    settings.ENHANCER_COMPAT_WAIT_SECONDS = 1
     meta = {"mode": ["improve"], "images": [{"name": "file"}]}
     payload = vk_post(client, IMPROVE, secrets["token"], meta, {"file": jpeg()}).json()
     (item,) = payload["body"]["improve"]

@@ -125,4 +125,9 @@ def test_the_admin_thumbnail_is_for_staff_only(client, alice, bob, alices_face):
     assert client.get(url).status_code == 302
     bob.is_staff = True
     bob.save()
+    # Staff status opens the admin, not every user's faces: that takes the view permission.
+    assert client.get(url).status_code == 403
+    from django.contrib.auth.models import Permission
+
+    bob.user_permissions.add(Permission.objects.get(codename="view_face"))
     assert client.get(url).status_code == 200

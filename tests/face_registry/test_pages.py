@@ -144,7 +144,7 @@ def test_truncate_asks_first_then_empties(
     _person_with_faces(space, 1, 2)
     url = reverse("face_registry:truncate", args=[space.uuid])
     page = alice_client.get(url)
-    assert "1 person and 2 faces" in page.content.decode()
+    assert "all persons (1) and faces (2)" in page.content.decode()
     assert Face.objects.filter(space=space).count() == 2
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.post(url)

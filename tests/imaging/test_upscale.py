@@ -1,10 +1,9 @@
-"""upscale: parameters, model lookup, seamless tiling, memory, alpha, 16 bits, quality.
+"""upscale: parameters, routes, model lookup, tile planning, seamless tiling, runtimes, alpha,
+16 bits, quality.
 
-Measured here (2-core AVX2 EPYC, fp32):
+Measured numbers behind the thresholds are in docs/benchmarks.md ("Upscale") and below:
     baboon_lq -> x4 photo vs baboon_gt: PSNR 18.93 dB / SSIM 0.402 (bicubic 20.32 / 0.425);
     Laplacian variance 0.0107 (bicubic 0.0002, ground truth 0.078): a GAN trades PSNR for detail.
-    tiled (64 px tiles) vs untiled, art x4 network, pad 16, 256 px image: max diff 0.08/255;
-    photo x4 network (onnxruntime), pad 64, 128 px tiles, 256 px image: max diff 1.25/255.
 """
 
 from __future__ import annotations
@@ -43,11 +42,12 @@ class FakeNetwork:
 @pytest.mark.parametrize(
     "params, expected",
     [
-        ({}, {"factor": 4, "kind": "photo"}),
-        ({"factor": 2}, {"factor": 2, "kind": "photo"}),
-        ({"factor": "4", "kind": "art"}, {"factor": 4, "kind": "art"}),
-        ({"factor": " 2 ", "kind": "Photo"}, {"factor": 2, "kind": "photo"}),
-        ({"factor": 2.0}, {"factor": 2, "kind": "photo"}),
+        ({}, {"factor": 4, "kind": "photo", "quality": "best"}),
+        ({"factor": 2}, {"factor": 2, "kind": "photo", "quality": "best"}),
+        ({"factor": "4", "kind": "art"}, {"factor": 4, "kind": "art", "quality": "best"}),
+        ({"factor": " 2 ", "kind": "Photo"}, {"factor": 2, "kind": "photo", "quality": "best"}),
+        ({"factor": 2.0}, {"factor": 2, "kind": "photo", "quality": "best"}),
+        ({"quality": " Fast "}, {"factor": 4, "kind": "photo", "quality": "fast"}),
     ],
 )
 def test_clean_params_accepts(params, expected):
@@ -65,6 +65,8 @@ def test_clean_params_accepts(params, expected):
         {"kind": "cartoon"},
         {"kind": 4},
         {"factor": 2, "scale": 2},
+        {"quality": "ultra"},
+        {"quality": 1},
     ],
 )
 def test_clean_params_rejects_with_bad_params(params):
@@ -99,13 +101,158 @@ def test_tiling_machinery_is_exact_and_reports_each_tile():
     network, seen = FakeNetwork(), []
     tiled = upscale.run_tiled(rgb, network, 4, tile=32, pad=4, progress=seen.append)
     assert tiled.shape == (400, 520, 3) and tiled.dtype == np.float32
+    # Windows stop at the image border like an untiled run: exact everywhere, edges included.
     assert np.abs(tiled - whole).max() < 1e-6
-    assert network.calls == 4 * 5
+    rows, cols = upscale.plan_tiles(100, 130, 4, 32 * 32)
+    assert network.calls == rows * cols > 1
     assert seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) == network.calls + 1
     assert seen == sorted(seen)
     halved = upscale.run_tiled(rgb, FakeNetwork(), 2, tile=32, pad=4)  # x4 then 2x2 area
     assert halved.shape == (200, 260, 3)
     assert np.abs(halved - cv2.resize(whole, (260, 200), interpolation=cv2.INTER_AREA)).max() < 1e-5
+    # Too little context (the filter reaches 2 px) shows at the seams: the check can fail.
+    short = upscale.run_tiled(rgb, FakeNetwork(), 4, tile=32, pad=1)
+    assert np.abs(short - whole).max() > 1e-3
+
+
+class BoxGraph(superres.Graph):
+    """A k x k box filter (zero padding, like a convolution) with a channel count change and
+    nearest upsampling: a graph whose output depends on (k - 1) / 2 pixels around each one."""
+
+    runtime = "fake"
+
+    def __init__(self, k: int, channels: int, scale: int) -> None:
+        self.k, self.channels, self.scale, self.calls = k, channels, scale, 0
+
+    def infer(self, chw: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        hwc = chw.transpose(1, 2, 0)
+        smooth = cv2.blur(hwc, (self.k, self.k), borderType=cv2.BORDER_CONSTANT)
+        smooth = smooth.reshape(*hwc.shape[:2], -1)
+        mixed = np.stack([smooth.mean(axis=2) * (i + 1) for i in range(self.channels)])
+        mixed[: min(3, self.channels)] += smooth.transpose(2, 0, 1)[: min(3, self.channels)]
+        return mixed.repeat(self.scale, axis=1).repeat(self.scale, axis=2) / (self.channels + 1)
+
+
+def _two_stage(trunk_context: int = 4, head_context: int = 1) -> superres.Network:
+    spec = superres.ModelSpec("fake", 4, split=True)
+    trunk, head = BoxGraph(9, 8, 1), BoxGraph(3, 3, 4)
+    return superres.Network(
+        spec,
+        [
+            superres.Stage(trunk, 1, trunk_context, 1000, 0.9),
+            superres.Stage(head, 4, head_context, 5000, 0.1),
+        ],
+    )
+
+
+def test_a_split_network_tiles_each_stage_with_its_own_context():
+    rgb = np.random.default_rng(2).random((90, 70, 3), dtype=np.float32)
+    network = _two_stage()
+    whole = np.clip(network.run(rgb), 0, 1)
+    seen = []
+    tiled = upscale.run_tiled(rgb, network, 4, tile=40, progress=seen.append)
+    assert tiled.shape == (360, 280, 3)
+    assert np.abs(tiled - whole).max() < 1e-5
+    assert network.stages[0].graph.calls > 2 and network.stages[1].graph.calls > 2
+    assert seen[0] == 0.0 and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
+    # The head gets almost no context; starving the trunk of its context breaks the seams.
+    starved = upscale.run_tiled(rgb, _two_stage(trunk_context=1), 4, tile=40)
+    assert np.abs(starved - whole).max() > 1e-3
+    restored = upscale.run_tiled(rgb, _two_stage(), 1, tile=40)  # factor 1, as restore uses
+    assert restored.shape == rgb.shape
+    assert np.abs(restored - cv2.resize(whole, (70, 90), interpolation=cv2.INTER_AREA)).max() < 1e-5
+
+
+def test_plan_fits_the_budget_and_computes_the_fewest_pixels():
+    assert upscale.plan_tiles(384, 384, 64, 400_000) == (1, 1)  # fits: no tiling at all
+
+    def cost(height, width, pad, rows, cols):
+        return upscale._axis(height, rows, pad)[1] * upscale._axis(width, cols, pad)[1]
+
+    for height, width, pad, budget in ((1000, 1000, 64, 265_000), (300, 1700, 24, 40_000)):
+        rows, cols = upscale.plan_tiles(height, width, pad, budget)
+        tall, wide = upscale._axis(height, rows, pad)[0], upscale._axis(width, cols, pad)[0]
+        assert tall * wide <= budget
+        feasible = [
+            cost(height, width, pad, r, c)
+            for r in range(1, 20)
+            for c in range(1, 40)
+            if upscale._axis(height, r, pad)[0] * upscale._axis(width, c, pad)[0] <= budget
+        ]
+        assert cost(height, width, pad, rows, cols) == min(feasible)
+    # 1 MP at x4 through RRDBNet's trunk in bf16 at the default budget: the context computed on
+    # top of the image stays under a quarter of it (the issue's bar for tiling overhead).
+    spec = superres.MODELS["photo-x4"]
+    trunk = upscale._Step(lambda x: x, 64, 1, spec.context, spec.trunk_bytes_per_pixel // 2, 1)
+    held = 1000 * 1000 * (16 * 3 + 3 + 64) * 4  # output, input and the trunk's features
+    rows, cols = upscale.plan_tiles(1000, 1000, spec.context, upscale._window_pixels(trunk, held))
+    assert cost(1000, 1000, spec.context, rows, cols) <= 1.25 * 1000 * 1000
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("", upscale.DEFAULT_MEMORY_BUDGET), ("1.5GiB", 3 * 2**29), ("800MB", 800_000_000),
+     ("3G", 3 * 2**30), ("123456789", 123456789)],
+)
+def test_memory_budget_setting(monkeypatch, text, expected):
+    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, text)
+    assert upscale.memory_budget() == expected
+
+
+def test_a_bad_memory_budget_is_refused_loudly(monkeypatch):
+    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, "lots")
+    with pytest.raises(EnhancerError, match="ENHANCER_MEMORY_BUDGET"):
+        upscale.memory_budget()
+
+
+def test_a_smaller_budget_gives_smaller_windows(monkeypatch):
+    network = _two_stage()
+    trunk = upscale._steps(network)[0]
+    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, "4GiB")
+    big = upscale._window_pixels(trunk, 0)
+    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, "1GiB")
+    small = upscale._window_pixels(trunk, 0)
+    assert big > small >= upscale.MIN_WINDOW_PIXELS
+
+
+@pytest.mark.parametrize("quality", ["best", "fast"])
+def test_photo_x2_runs_x4_on_the_halved_input_even_for_odd_sizes(monkeypatch, quality):
+    used = []
+
+    def load(key, *_args):
+        used.append(key)
+        return FakeNetwork()
+
+    monkeypatch.setattr(superres, "load", load)
+    rgb = np.random.default_rng(3).random((33, 47, 3), dtype=np.float32)
+    out = upscale.upscale_rgb(rgb, 2, "photo", quality)
+    assert out.shape == (66, 94, 3)
+    assert used == [upscale.ROUTES[("photo", 2, quality)].network]
+    assert used[0] == ("photo-x4" if quality == "best" else "fast-x4")
+    # x4 of the 2x2 area average: the network saw a quarter of the pixels.
+    expected = FakeNetwork().run(upscale.halve(rgb))[:66, :94]
+    assert np.abs(out - np.clip(expected, 0, 1)).max() < 1e-6
+
+
+def test_runtime_and_precision_follow_the_cpu(monkeypatch):
+    monkeypatch.delenv(superres.RUNTIME_ENV, raising=False)
+    monkeypatch.delenv(superres.PRECISION_ENV, raising=False)
+    monkeypatch.setattr(superres, "_openvino_capabilities", lambda: ("FP32", "BF16", "INT8"))
+    monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    assert superres.precision_for("openvino") == "f32"  # AVX2 only: no native bf16
+    monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    assert superres.precision_for("openvino") == "bf16"
+    assert superres.precision_for("onnxruntime") == "f32"
+    monkeypatch.setenv(superres.PRECISION_ENV, "f32")
+    assert superres.precision_for("openvino") == "f32"
+    monkeypatch.setenv(superres.RUNTIME_ENV, "onnxruntime")
+    assert superres.runtime_name() == "onnxruntime"
+    description = superres.describe()
+    assert description["networks"]["photo-x4"]["runtime"] == "onnxruntime"
+    assert description["networks"]["photo-x4"]["precision"] == "f32"
+    assert set(description["networks"]) >= {"photo-x4", "fast-x4", "art-x2", "art-x4"}
+    assert description["cpu"]["bf16"] is True
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from apps import providers
@@ -102,7 +103,11 @@ def test_an_unexpected_crash_fails_the_job_without_leaking_details(alice, flaky)
 def test_a_job_claimed_by_another_worker_is_left_alone(alice, flaky):
     provider = flaky(EnhancerError(EnhancerError.INTERNAL, "should not run"))
     job = make_job(alice, "contrast")
-    Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING)
+    # A live claim: another machine's worker, heartbeat just written (liveness.py).
+    now = timezone.now()
+    Job.objects.filter(id=job.id).update(
+        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now, worker="elsewhere:4242"
+    )
     process_job.apply(args=[job.id])
     assert provider.calls == 0
 
@@ -162,7 +167,7 @@ def test_detail_page_shows_before_and_after(client, alice):
     page = client.get(reverse("history:detail", args=[job.uuid])).content.decode()
     assert reverse("uploads:input", args=[job.uuid]) in page
     assert reverse("uploads:output", args=[job.uuid, "contrasted"]) in page
-    assert "Download contrasted" in page
+    assert "Download contrast enhanced" in page
 
 
 def test_alpha_survives_the_pipeline_as_png(alice):

@@ -29,6 +29,7 @@ def urls(job):
         reverse("uploads:thumbnail", args=[job.uuid]),
         reverse("uploads:output", args=[job.uuid, "contrasted"]),
         reverse("uploads:output", args=[job.uuid, "contrasted"]) + "?download=1",
+        reverse("history:zip", args=[job.uuid]),
     ]
 
 

@@ -1,5 +1,6 @@
 """Baidu AI image-process, copied on the wire: ``/oauth/2.0/token`` and four
-``/rest/2.0/image-process/v1/<method>`` endpoints.
+``/rest/2.0/image-process/v1/<method>`` endpoints (also under ``image-classify``, the path the
+document's own curl samples use).
 
 Baidu answers errors with HTTP 200 and ``{"error_code", "error_msg"}`` (its SDK reads the body,
 not the status), and success with ``{"log_id", "image"}``. Each method has its own limits.
@@ -10,9 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.imaging.errors import EnhancerError
@@ -50,9 +53,16 @@ ERROR_CODES = {
     EnhancerError.TOO_MANY_PIXELS: 216202,
     EnhancerError.IMAGE_TOO_SMALL: 216202,
     EnhancerError.IMAGE_TOO_LARGE: 216202,
+    # Too big to finish within the job time limit: the size is what the caller can change.
+    EnhancerError.OVER_TIME_LIMIT: 216202,
+    # A call that could not finish within the wait answers as one that ran out of it.
+    EnhancerError.WAIT_TIMEOUT: 282000,
     EnhancerError.UNKNOWN_OPERATION: 3,
     # Baidu's colourize must be switched on for an account; until then it answers 6.
     EnhancerError.UNAVAILABLE: 6,
+    # Our queue or storage is down and nothing was stored: "Service temporarily unavailable".
+    EnhancerError.QUEUE_UNAVAILABLE: 2,
+    EnhancerError.STORAGE_UNAVAILABLE: 2,
 }
 
 
@@ -69,6 +79,8 @@ def error_response(code: int) -> JsonResponse:
 def _json(payload: dict, status: int = 200) -> JsonResponse:
     response = JsonResponse(payload, status=status)
     response["Content-Type"] = "application/json;charset=UTF-8"
+    # Every answer in Baidu's document carries one; clients quote it to support.
+    response["x-bce-request-id"] = str(uuid.uuid4())
     return response
 
 
@@ -154,6 +166,10 @@ def image_process(request: HttpRequest, method_name: str) -> JsonResponse:
     if method is None or request.method != "POST":
         return error_response(3)
     try:
+        try:
+            request.POST  # noqa: B018 - parsed here so a broken body is Baidu's error, not Django's 400 page
+        except MultiPartParserError:
+            raise BaiduError(100) from None
         client = _authenticate(request)
         try:
             access.take_request(client)
@@ -164,7 +180,9 @@ def image_process(request: HttpRequest, method_name: str) -> JsonResponse:
         (job,) = submit(client, Job.Source.BAIDU, [image], method.operation, method.params)
         (outcome,) = wait_all([job])
         if not outcome.succeeded:
-            raise BaiduError(282000)
+            # A model that went missing after submission answers like one missing before it.
+            unavailable = outcome.job.error_code == EnhancerError.UNAVAILABLE
+            raise BaiduError(ERROR_CODES[EnhancerError.UNAVAILABLE] if unavailable else 282000)
         data = outcome.output(method.output)
         if data is None:
             raise BaiduError(282000)

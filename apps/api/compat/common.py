@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from apps.imaging.errors import EnhancerError
-from apps.uploads import services
+from apps.uploads import costs, services
 from apps.uploads.models import Job
 
 from ..models import ApiClient
@@ -55,11 +55,26 @@ def wait_all(jobs: list[Job], timeout: float | None = None) -> list[Outcome]:
     return outcomes
 
 
+def prepare(operation: str, params: dict, images: list[services.ValidatedImage]) -> dict:
+    """Every refusal a synchronous call can get before anything is stored: bad parameters, an
+    estimate over the job time limit (``over_time_limit``), or jobs that could not finish within
+    this call's wait, queue ahead included (``wait_timeout``, temporary) — answered at once
+    instead of holding a web worker for the whole wait. Returns the cleaned parameters."""
+    cleaned = services.validate_operation(operation, params)
+    costs.check_wait(costs.admit(operation, cleaned, images), wait_seconds())
+    return cleaned
+
+
 def submit(
     client: ApiClient,
     source: str,
     images: list[services.ValidatedImage],
     operation: str,
     params: dict,
+    prepared: bool = False,
 ) -> list[Job]:
+    """Store and queue the jobs; ``prepared`` when the caller already ran :func:`prepare` on
+    them (the queue it measured has since grown by the caller's own other jobs)."""
+    if not prepared:
+        params = prepare(operation, params, images)
     return services.create_jobs(client.owner, images, operation, params, source, api_client=client)

@@ -11,18 +11,21 @@ from __future__ import annotations
 import base64
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.face_registry import services as faces
+from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
 from apps.uploads import services
 from apps.uploads.models import Job
+from apps.uploads.partial import missing_parts
 
 from .. import access
 from ..models import ApiClient
-from .common import Outcome, submit, wait_all
+from .common import Outcome, prepare, submit, wait_all
 
 OK, PERMANENT, TEMPORARY = 0, 1, 2
 
@@ -77,18 +80,30 @@ def authenticate(request: HttpRequest) -> ApiClient:
     return client
 
 
+# A meta names a few images and options; anything larger is not a meta (and a deeply nested
+# one would exhaust the JSON parser's recursion).
+MAX_META_BYTES = 64 * 1024
+
+
 def parse_meta(request: HttpRequest) -> dict:
     try:
         raw = request.POST.get("meta")
         if raw is None and "meta" in request.FILES:
-            raw = request.FILES["meta"].read().decode("utf-8", "replace")
+            upload = request.FILES["meta"]
+            if upload.size > MAX_META_BYTES:
+                raise VkError(400, f"could not parse meta: larger than {MAX_META_BYTES} bytes")
+            raw = upload.read().decode("utf-8", "replace")
+    except VkError:
+        raise
     except Exception:  # malformed multipart, too many files, body too large
         raise VkError(400, "could not parse multipart form") from None
     if raw is None:
         raise VkError(400, "no meta has been provided")
+    if len(raw.encode("utf-8", "replace")) > MAX_META_BYTES:
+        raise VkError(400, f"could not parse meta: larger than {MAX_META_BYTES} bytes")
     try:
         meta = json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise VkError(400, f"could not parse meta: {error}") from None
     if not isinstance(meta, dict):
         raise VkError(400, "could not parse meta: meta must be a JSON object")
@@ -105,6 +120,8 @@ def meta_images(meta: dict) -> list[dict]:
     names = [entry["name"] for entry in images]
     if len(set(names)) != len(names):
         raise VkError(400, "image names must be unique")
+    if len(images) > settings.ENHANCER_MAX_FILES_PER_UPLOAD:
+        raise VkError(400, f"too many images: at most {settings.ENHANCER_MAX_FILES_PER_UPLOAD}")
     return images
 
 
@@ -155,10 +172,18 @@ def _outcome_object(name: str, outcome: Outcome, fields: dict[str, str], mode: s
         status = TEMPORARY if outcome.temporary else PERMANENT
         return {"status": status, "error": outcome.job.error_message, "name": name}
     answer: dict = {"status": OK, "name": name}
+    missing = missing_parts(outcome.job)
+    if missing:
+        # The parts that were made still come back; the object is not plain success because a
+        # client must tell "no colour needed" from "colour unavailable". Permanent: asking
+        # again gives the same answer until an admin installs the model.
+        answer["status"] = PERMANENT
+        answer["error"] = "; ".join(part.message for part in missing)
     for kind, field in fields.items():
         data = outcome.output(kind)
         if data is not None:
-            answer[field] = base64.b64encode(data).decode()
+            # Every picture field is documented as "Jpeg picture" (see codec.as_jpeg).
+            answer[field] = base64.b64encode(codec.as_jpeg(data)).decode()
     if mode == "improve":
         answer["bw"] = bool(outcome.job.info.get("bw", False))
     return answer
@@ -177,6 +202,16 @@ def photo_improve(request: HttpRequest, client: ApiClient, meta: dict) -> JsonRe
     if "resolution" in modes:
         plans["resolution"] = ("upscale", _resolution_params(meta), {"resolved": "resolved"})
     entries = meta_images(meta)
+    # Each image makes one job per mode. The spec states no number; the daily quota counts
+    # every job, so a request cannot buy many for the price of one.
+    count = len(entries) * len(modes)
+    if count > settings.ENHANCER_VK_MAX_JOBS:
+        raise VkError(400, f"too many jobs: {len(entries)} images × {len(modes)} modes; at most "
+                           f"{settings.ENHANCER_VK_MAX_JOBS} per request")
+    try:
+        access.take_jobs(client, count)
+    except access.LimitExceeded:
+        raise VkError(429, "daily quota exceeded") from None
     images = [read_image(request, entry["name"]) for entry in entries]
 
     # Every check that can refuse the request runs before the first job is stored.
@@ -185,13 +220,19 @@ def photo_improve(request: HttpRequest, client: ApiClient, meta: dict) -> JsonRe
     for mode in modes:
         operation, params, _fields = plans[mode]
         try:
-            services.validate_operation(operation, params)
+            prepare(operation, params, images)
         except EnhancerError as error:
             refused[mode] = error
-    for mode in modes:
-        if mode not in refused:
-            operation, params, _fields = plans[mode]
-            jobs[mode] = submit(client, Job.Source.VK, images, operation, params)
+    try:
+        for mode in modes:
+            if mode not in refused:
+                operation, params, _fields = plans[mode]
+                jobs[mode] = submit(client, Job.Source.VK, images, operation, params, prepared=True)
+    except EnhancerError as error:
+        # Queue or storage down: the modes already stored are withdrawn too, all or nothing.
+        for stored in jobs.values():
+            services.withdraw(stored)
+        raise VkError(503 if error.temporary else 400, error.message) from None
 
     outcomes = wait_all([job for mode in modes for job in jobs.get(mode, [])])
     by_job = {outcome.job.id: outcome for outcome in outcomes}
@@ -224,9 +265,14 @@ def _space(request_client: ApiClient, meta: dict):
 
 
 def _person_id(entry: dict) -> int:
+    """One rule for every bad ``person_id``, checked before any image is read: a request-level
+    400, as VK answers its own meta validation errors. A missing or non-integer id gets VK's
+    documented text; an integer outside what a person id can hold says the range."""
     person_id = entry.get("person_id")
-    if isinstance(person_id, bool) or not isinstance(person_id, int) or person_id < 0:
+    if isinstance(person_id, bool) or not isinstance(person_id, int):
         raise VkError(400, "no person_id has been provided")
+    if not 0 <= person_id <= faces.MAX_PERSON_ID:
+        raise VkError(400, f"person_id must be from 0 to {faces.MAX_PERSON_ID}")
     return person_id
 
 
@@ -255,15 +301,17 @@ def persons_recognize(request: HttpRequest, client: ApiClient, meta: dict) -> Js
     entries = meta_images(meta)
     images = [read_image(request, entry["name"]) for entry in entries]
     objects = []
+    aliases_changed = False
     for entry, image in zip(entries, images, strict=True):
         try:
             result = faces.recognize(space, image.data, image.name, create_new)
             objects.append(result.as_object(entry["name"]))
+            aliases_changed = aliases_changed or result.aliases_changed
         except EnhancerError as error:
             objects.append(_failed_object(entry["name"], error))
-    # The table lists ``aliases_changed`` beside ``objects``; every example leaves it out, and
-    # we answer as the examples do.
-    return envelope(200, {"objects": objects})
+    # The response table lists ``aliases_changed`` beside ``objects`` (no example shows it, nor
+    # any per-person flag): true when this request created persons.
+    return envelope(200, {"objects": objects, "aliases_changed": aliases_changed})
 
 
 @vk_endpoint

@@ -1,0 +1,436 @@
+"""Cost classes, estimates and admission: heavy work never starves light work.
+
+At submission every job gets
+
+* a **cost class** — ``heavy`` when it may run a super-resolution or colorization network here
+  (upscale, colorize, restore on its network path, improve when it can colorize), ``light``
+  otherwise (contrast, dehaze, restore on its classical path, …). The class is also the Celery
+  queue the job goes to, and each queue has its own workers, so a dehaze never waits behind an
+  upscale;
+* an **estimate** from the stored cost model (:class:`OperationCost`): per cost key (operation,
+  the path it takes, its parameters) ``overhead + seconds per megapixel × megapixels``. Rows
+  start from :data:`DEFAULTS`, are measured by ``manage.py calibrate_costs`` and follow every
+  successful job's observed duration (an exponential moving average written by the worker);
+* **admission**: a job whose estimate exceeds the job time limit is refused right there, with
+  what would fit, instead of running for 15 minutes and failing on time. A synchronous compat
+  call that could not finish within its wait (its own estimate plus the queue ahead) is answered
+  at once in its protocol's terms.
+
+Parameters are part of the key as they come (``upscale factor=2 kind=photo quality=fast``), so a
+parameter an operation gains later is estimated — and learnt — without changes here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.dispatch import receiver
+from django.utils import timezone
+
+from apps.imaging.errors import EnhancerError
+
+from .models import Job, OperationCost
+from .signals import job_finished
+
+log = logging.getLogger(__name__)
+
+LIGHT = Job.CostClass.LIGHT
+HEAVY = Job.CostClass.HEAVY
+QUEUES = (LIGHT, HEAVY)
+
+# A network runs whole padded tiles: a 48 px photo costs it about what a 200 px one does.
+MIN_MEGAPIXELS = 0.04
+# Observed durations move a rate by this weight (the first few observations weigh more).
+EMA_WEIGHT = 0.25
+# One observation moves a rate at most this many times up or down: a first job that also
+# loaded (or converted) its model must not make every later estimate absurd.
+MAX_STEP = 4.0
+
+# (operation, parameters that must match, overhead seconds, seconds per megapixel): the starting
+# point of each cost key until it is calibrated or observed; the most specific match wins.
+# Measured on a 2-core AVX2 EPYC (docs/benchmarks.md): contrast 0.06 s and dehaze 0.23 s per
+# MP; Real-ESRGAN x4plus 191.5 s for a 512x512 photo (730 s per input MP; best x2 runs it on the
+# input halved, a quarter of that); restore's network path 0.2-0.6 s per thousand pixels.
+# Ties go to the earlier row, so art (whatever the tier) comes before the photo rows.
+DEFAULTS: list[tuple[str, dict[str, str], float, float]] = [
+    ("contrast", {}, 0.2, 0.15),
+    ("dehaze", {}, 0.2, 0.4),
+    ("colorize", {}, 2.0, 1.0),
+    ("restore", {"path": "classical"}, 0.5, 4.0),
+    ("restore", {"path": "network"}, 5.0, 500.0),
+    ("improve", {"path": "classical"}, 0.5, 4.0),
+    ("improve", {"path": "network"}, 5.0, 500.0),
+    ("improve", {"path": "classical+colorize"}, 2.5, 5.0),
+    ("improve", {"path": "network+colorize"}, 7.0, 510.0),
+    ("upscale", {"kind": "art", "factor": "2"}, 3.0, 90.0),
+    ("upscale", {"kind": "art", "factor": "4"}, 3.0, 90.0),
+    ("upscale", {}, 5.0, 730.0),
+    ("upscale", {"factor": "2"}, 5.0, 190.0),
+    # The light SPAN tier (~40x fewer parameters): a guess until calibrated or observed.
+    ("upscale", {"quality": "fast"}, 3.0, 60.0),
+    ("upscale", {"quality": "fast", "factor": "2"}, 3.0, 20.0),
+]
+FALLBACK = (2.0, 50.0)
+# Parameter values worth suggesting when a job would take too long; each is offered only when
+# the operation accepts it and the job would then fit.
+SMALLER = {"factor": [2], "quality": ["fast"]}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a job will cost, decided before anything is stored."""
+
+    operation: str
+    params: dict
+    cost_class: str
+    key: str
+    megapixels: float
+    estimate_seconds: float
+    width: int
+    height: int
+
+
+# --- classing and keys ------------------------------------------------------------------------
+
+
+def _restore_path(pixels: int) -> str:
+    from apps.imaging import restore, superres
+
+    # restore decides on the network only after assessing the photo; whether it *may* use it
+    # is known now, and that is what a worker slot must be reserved for.
+    if pixels <= restore.network_max_pixels() and superres.missing_reason(restore.NETWORK_KEY) is None:
+        return "network"
+    return "classical"
+
+
+def _can_colorize() -> bool:
+    from apps.imaging import colorize
+
+    return colorize.unavailable_reason() is None
+
+
+def classify(operation: str, params: dict, pixels: int) -> tuple[str, dict[str, str]]:
+    """(cost class, key parameters) for a job; key parameters are the params plus the path."""
+    key_params = {str(name): str(value) for name, value in params.items()}
+    provider = settings.ENHANCER_PROVIDERS.get(operation, "local")
+    if provider != "local":
+        # A cloud runs the network; the job still holds a worker slot for as long as the cloud
+        # takes, which for these operations is long enough to keep it off the light queue.
+        key_params["provider"] = provider
+        heavy = operation in ("upscale", "colorize", "improve")
+        return (HEAVY if heavy else LIGHT), key_params
+    if operation in ("restore", "improve"):
+        path = _restore_path(pixels)
+        heavy = path == "network"
+        if operation == "improve" and _can_colorize():
+            # Whether the photo is black-and-white is judged by the worker; it may colorize.
+            path += "+colorize"
+            heavy = True
+        key_params["path"] = path
+        return (HEAVY if heavy else LIGHT), key_params
+    return (HEAVY if operation in ("upscale", "colorize") else LIGHT), key_params
+
+
+def make_key(operation: str, key_params: dict[str, str]) -> str:
+    return " ".join([operation, *(f"{name}={key_params[name]}" for name in sorted(key_params))])[:200]
+
+
+def parse_key(key: str) -> tuple[str, dict[str, str]]:
+    operation, *pairs = key.split(" ")
+    return operation, dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+
+
+def default_cost(operation: str, key_params: dict[str, str]) -> tuple[float, float]:
+    """(overhead seconds, seconds per megapixel) from the most specific matching default."""
+    best, best_size = None, -1
+    for name, match, overhead, rate in DEFAULTS:
+        if name == operation and all(key_params.get(k) == v for k, v in match.items()):
+            if len(match) > best_size:
+                best, best_size = (overhead, rate), len(match)
+    return best or FALLBACK
+
+
+def cost_row(key: str) -> OperationCost:
+    """The stored row for a key, or an unsaved one holding its defaults (reads never write)."""
+    row = OperationCost.objects.filter(key=key).first()
+    if row is None:
+        operation, key_params = parse_key(key)
+        overhead, rate = default_cost(operation, key_params)
+        row = OperationCost(
+            key=key, operation=operation, overhead_seconds=overhead, seconds_per_megapixel=rate
+        )
+    return row
+
+
+def megapixels(width: int, height: int) -> float:
+    return max(width * height / 1e6, MIN_MEGAPIXELS)
+
+
+def plan(operation: str, params: dict, width: int, height: int) -> Plan:
+    cost_class, key_params = classify(operation, params, width * height)
+    key = make_key(operation, key_params)
+    mp = megapixels(width, height)
+    estimate = cost_row(key).seconds(mp)
+    return Plan(operation, dict(params), cost_class, key, mp, round(estimate, 2), width, height)
+
+
+# --- admission --------------------------------------------------------------------------------
+
+
+def time_limit() -> float:
+    return float(settings.ENHANCER_JOB_SOFT_TIME_LIMIT)
+
+
+def admit(operation: str, params: dict, images: Iterable) -> list[Plan]:
+    """Plans for ``images`` (anything with ``.info.width/.height``); refuses what cannot finish.
+
+    ``params`` must already be cleaned (``services.validate_operation``).
+    """
+    plans = [plan(operation, params, image.info.width, image.info.height) for image in images]
+    limit = time_limit()
+    for job_plan in plans:
+        if job_plan.estimate_seconds > limit:
+            raise EnhancerError(EnhancerError.OVER_TIME_LIMIT, _too_slow_message(job_plan, limit))
+    return plans
+
+
+def _too_slow_message(job_plan: Plan, limit: float) -> str:
+    what = job_plan.operation + "".join(f" {k}={v}" for k, v in sorted(job_plan.params.items()))
+    text = (
+        f"{what} on this {job_plan.width}×{job_plan.height} photo would take "
+        f"{humanize(job_plan.estimate_seconds)} here, and jobs are stopped after "
+        f"{humanize(limit, about=False)}."
+    )
+    fits = _what_fits(job_plan, limit)
+    return f"{text} What would fit: {'; or '.join(fits)}." if fits else text
+
+
+def _what_fits(job_plan: Plan, limit: float) -> list[str]:
+    from apps.imaging import operations
+
+    fits = []
+    row = cost_row(job_plan.key)
+    if row.seconds_per_megapixel > 0 and limit > row.overhead_seconds:
+        pixels = (limit - row.overhead_seconds) / row.seconds_per_megapixel * 1e6
+        if pixels >= MIN_MEGAPIXELS * 1e6:
+            aspect = job_plan.width / job_plan.height
+            width = int(math.sqrt(pixels * aspect))
+            height = int(pixels / max(width, 1))
+            fits.append(
+                f"a smaller photo, at most {pixels / 1e6:.2f} megapixels "
+                f"(about {width}×{height} at this shape)"
+            )
+    try:
+        operation = operations.get(job_plan.operation)
+    except EnhancerError:
+        return fits
+    for name, values in SMALLER.items():
+        for value in values:
+            if job_plan.params.get(name) == value:
+                continue
+            try:
+                candidate = operation.clean_params({**job_plan.params, name: value})
+            except EnhancerError:
+                continue  # this operation does not take that parameter (yet)
+            other = plan(job_plan.operation, candidate, job_plan.width, job_plan.height)
+            if other.estimate_seconds <= limit:
+                fits.append(f"{name} {value} at this size ({humanize(other.estimate_seconds)})")
+    return fits
+
+
+def check_wait(plans: list[Plan], wait: float) -> None:
+    """Refuse (temporarily) jobs a synchronous call could not see finish within ``wait`` s.
+
+    Each class's queue ahead (queued estimates plus what the running jobs have left, shared by
+    that queue's workers) comes first, then these jobs themselves.
+    """
+    backlog = Backlog()
+    worst = 0.0
+    for cost_class in {p.cost_class for p in plans}:
+        mine = [p.estimate_seconds for p in plans if p.cost_class == cost_class]
+        workers = concurrency(cost_class)
+        finish = backlog.seconds(cost_class) / workers + max(max(mine), sum(mine) / workers)
+        worst = max(worst, finish)
+    if worst > wait:
+        raise EnhancerError(
+            EnhancerError.WAIT_TIMEOUT,
+            f"timeout: this would finish in {humanize(worst)} (with the queue ahead), after the "
+            f"{wait:.0f} s this call waits; try again later, send a smaller photo, or use the "
+            "asynchronous /api/jobs/ endpoint.",
+            temporary=True,
+        )
+
+
+# --- queue position and ETA -------------------------------------------------------------------
+
+
+def concurrency(cost_class: str) -> int:
+    return max(1, int(settings.ENHANCER_QUEUE_CONCURRENCY.get(cost_class, 1)))
+
+
+def _remaining(estimate: float, progress: int, started_at) -> float:
+    if progress > 0:
+        return estimate * (1 - progress / 100)
+    if started_at:
+        return max(estimate - (timezone.now() - started_at).total_seconds(), 0.0)
+    return estimate
+
+
+class Backlog:
+    """Seconds of work per queue: queued estimates plus what running jobs have left.
+
+    Computed once (two small queries) and shared by every job on a page.
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[str, float] | None = None
+        self._queued: dict[str, float] | None = None
+
+    def running(self, cost_class: str) -> float:
+        if self._running is None:
+            self._running = dict.fromkeys(QUEUES, 0.0)
+            rows = Job.objects.filter(status=Job.Status.RUNNING).values_list(
+                "cost_class", "estimate_seconds", "progress", "started_at"
+            )
+            for row_class, estimate, progress, started_at in rows:
+                self._running[row_class] = self._running.get(row_class, 0.0) + _remaining(
+                    estimate, progress, started_at
+                )
+        return self._running.get(cost_class, 0.0)
+
+    def seconds(self, cost_class: str) -> float:
+        if self._queued is None:
+            self._queued = dict(
+                Job.objects.filter(status=Job.Status.QUEUED)
+                .values("cost_class")
+                .annotate(total=Sum("estimate_seconds"))
+                .values_list("cost_class", "total")
+            )
+        return (self._queued.get(cost_class) or 0.0) + self.running(cost_class)
+
+
+def with_queue(jobs: QuerySet) -> QuerySet:
+    """Annotate ``queue_ahead`` and ``queue_ahead_seconds``: the queued jobs of the same class
+    that arrived before each job (one query for the whole page)."""
+    ahead = Job.objects.filter(
+        status=Job.Status.QUEUED, cost_class=OuterRef("cost_class"), id__lt=OuterRef("id")
+    ).order_by().values("cost_class")
+    return jobs.annotate(
+        queue_ahead=Coalesce(Subquery(ahead.annotate(n=Count("id")).values("n")[:1]), Value(0)),
+        queue_ahead_seconds=Coalesce(
+            Subquery(ahead.annotate(s=Sum("estimate_seconds")).values("s")[:1]), Value(0.0)
+        ),
+    )
+
+
+def _ahead(job: Job) -> tuple[int, float]:
+    if hasattr(job, "queue_ahead"):
+        return job.queue_ahead, job.queue_ahead_seconds
+    annotated = with_queue(Job.objects.filter(id=job.id)).values_list(
+        "queue_ahead", "queue_ahead_seconds"
+    )
+    job.queue_ahead, job.queue_ahead_seconds = annotated.first() or (0, 0.0)
+    return job.queue_ahead, job.queue_ahead_seconds
+
+
+def queue_position(job: Job) -> int | None:
+    """1 for the next job its queue's workers will take; None unless the job is queued."""
+    if job.status != Job.Status.QUEUED:
+        return None
+    return _ahead(job)[0] + 1
+
+
+def eta_seconds(job: Job, backlog: Backlog | None = None) -> int | None:
+    """Seconds until the job should be finished; None once it is."""
+    if job.is_finished:
+        return None
+    if job.status == Job.Status.RUNNING:
+        return max(1, round(_remaining(job.estimate_seconds, job.progress, job.started_at)))
+    backlog = backlog or Backlog()
+    ahead_seconds = _ahead(job)[1] + backlog.running(job.cost_class)
+    return max(1, round(ahead_seconds / concurrency(job.cost_class) + job.estimate_seconds))
+
+
+def wait_text(job: Job, backlog: Backlog | None = None) -> str:
+    """"about 2 min · 3rd in line" for a queued job, "about 40 s left" for a running one."""
+    eta = eta_seconds(job, backlog)
+    if eta is None:
+        return ""
+    if job.status == Job.Status.RUNNING:
+        return f"{humanize(eta)} left"
+    position = queue_position(job) or 1
+    place = "next in line" if position == 1 else f"{ordinal(position)} in line"
+    return f"{humanize(eta)} · {place}"
+
+
+def humanize(seconds: float, about: bool = True) -> str:
+    prefix = "about " if about else ""
+    if seconds < 10:
+        return "a few seconds" if about else f"{seconds:.0f} s"
+    if seconds < 90:
+        return f"{prefix}{round(seconds / 5) * 5:.0f} s"
+    if seconds < 90 * 60:
+        return f"{prefix}{round(seconds / 60):.0f} min"
+    return f"{prefix}{seconds / 3600:.1f} h"
+
+
+def ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+# --- learning ---------------------------------------------------------------------------------
+
+
+def observe(job_id: int) -> OperationCost | None:
+    """Fold a succeeded job's duration into its cost key's rate (a moving average)."""
+    job = Job.objects.filter(id=job_id, status=Job.Status.SUCCEEDED).first()
+    if job is None or not job.cost_key or job.duration is None:
+        return None
+    operation, key_params = parse_key(job.cost_key)
+    overhead, rate = default_cost(operation, key_params)
+    with transaction.atomic():
+        OperationCost.objects.get_or_create(
+            key=job.cost_key,
+            defaults={"operation": operation, "overhead_seconds": overhead,
+                      "seconds_per_megapixel": rate},
+        )
+        row = OperationCost.objects.select_for_update().get(key=job.cost_key)
+        mp = megapixels(job.input_width, job.input_height)
+        observed = max(job.duration - row.overhead_seconds, 0.0) / mp
+        current = row.seconds_per_megapixel
+        if current > 0:
+            observed = min(max(observed, current / MAX_STEP), current * MAX_STEP)
+        weight = max(EMA_WEIGHT, 1.0 / (row.samples + 1))
+        row.seconds_per_megapixel = current + weight * (observed - current)
+        row.samples += 1
+        row.source = OperationCost.Source.OBSERVED
+        row.save(update_fields=["seconds_per_megapixel", "samples", "source", "updated_at"])
+    return row
+
+
+@receiver(job_finished, dispatch_uid="uploads.costs.observe")
+def _observe_finished(sender, job_id: int, **kwargs) -> None:
+    try:
+        observe(job_id)
+    except Exception:  # the job is done either way; a missed sample only costs accuracy
+        log.exception("could not record the duration of job %s", job_id)
+
+
+def record_calibration(key: str, overhead: float, rate: float) -> OperationCost:
+    operation, _ = parse_key(key)
+    row, _ = OperationCost.objects.update_or_create(
+        key=key,
+        defaults={"operation": operation, "overhead_seconds": overhead,
+                  "seconds_per_megapixel": rate, "source": OperationCost.Source.CALIBRATED,
+                  "samples": 1},
+    )
+    return row
+

@@ -1,0 +1,73 @@
+"""Production web server settings (``gunicorn enhancer_site.wsgi:application -c gunicorn.conf.py``).
+
+The VK / Baidu / Meitu endpoints are synchronous: one request may wait up to
+``ENHANCER_COMPAT_WAIT_SECONDS`` for its job. With sync workers a few such calls took every
+worker and the login page froze; gthread workers hold a waiting call in one thread while the
+others keep serving. Calls that could not finish within the wait are answered at once
+(apps/uploads/costs.py), so threads are held only by jobs that will finish.
+
+Every value can be set from the environment (``GUNICORN_*``, ``PORT``); the defaults suit a
+small machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from gunicorn.glogging import Logger
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
+worker_class = "gthread"
+# Processes for CPU: face analysis runs in the request and holds its process's GIL for about a
+# second, so more processes (two per core) keep other requests from queueing behind it. Threads
+# for requests that only wait (a compat call waiting for its job, a download).
+workers = _int("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1))
+threads = _int("GUNICORN_THREADS", 8)
+# Above the longest legitimate request, a compat call's wait, so no waiting call is killed.
+timeout = _int("GUNICORN_TIMEOUT", int(_float("ENHANCER_COMPAT_WAIT_SECONDS", 120.0)) + 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Whole photos travel in request bodies; headers stay small.
+limit_request_line = 8190
+
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+# %(U)s is the path without its query string: Baidu's access_token, VK's oauth_token and
+# Meitu's api_key/api_secret travel in the query and must not land in the logs. No referer
+# either (%(f)s), as it is a whole URL. %(M)s: milliseconds taken.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+_QUERY = re.compile(r"\?\S*")
+
+
+class QueryFreeLogger(Logger):
+    """Gunicorn's logger, minus query strings: its error log quotes the request URI (query
+    included) when a request fails, which would put the same credentials on disk."""
+
+    def _scrub(self, args: tuple) -> tuple:
+        return tuple(_QUERY.sub("?…", arg) if isinstance(arg, str) else arg for arg in args)
+
+    def error(self, msg, *args, **kwargs) -> None:
+        super().error(msg, *self._scrub(args), **kwargs)
+
+    def exception(self, msg, *args, **kwargs) -> None:
+        super().exception(msg, *self._scrub(args), **kwargs)
+
+    def warning(self, msg, *args, **kwargs) -> None:
+        super().warning(msg, *self._scrub(args), **kwargs)
+
+
+logger_class = QueryFreeLogger

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One Celery worker for one cost queue: `scripts/worker.sh light` or `scripts/worker.sh heavy`.
+# `make run` (scripts/run.sh), docker-compose.yml and bench/bench_load.py all start workers
+# through this file, so they run alike.
+#
+# light: ENHANCER_LIGHT_CONCURRENCY processes (default: one per core), ENHANCER_LIGHT_THREADS
+#        threads each (default 1), so light jobs run side by side and together fill the cores.
+# heavy: ENHANCER_HEAVY_CONCURRENCY processes (default 1) with ENHANCER_HEAVY_THREADS threads
+#        (default: all cores) at a lower CPU priority (nice 10): it uses every idle core, and
+#        whenever a light job runs, the kernel gives the light job the core first.
+# Further arguments go to `celery worker` (e.g. --loglevel=WARNING).
+set -euo pipefail
+queue=${1:?usage: scripts/worker.sh light|heavy [celery worker options]}
+shift
+PY=${PY:-python}
+cores=$(nproc 2>/dev/null || echo 1)
+case "$queue" in
+  light)
+    concurrency=${ENHANCER_LIGHT_CONCURRENCY:-$cores}
+    threads=${ENHANCER_LIGHT_THREADS:-1}
+    niceness=0
+    ;;
+  heavy)
+    concurrency=${ENHANCER_HEAVY_CONCURRENCY:-1}
+    threads=${ENHANCER_HEAVY_THREADS:-$cores}
+    niceness=10
+    ;;
+  *)
+    echo "unknown queue $queue (light or heavy)" >&2
+    exit 2
+    ;;
+esac
+export ENHANCER_THREADS=$threads OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
+export ENHANCER_LIGHT_CONCURRENCY=${ENHANCER_LIGHT_CONCURRENCY:-$cores}
+export ENHANCER_HEAVY_CONCURRENCY=${ENHANCER_HEAVY_CONCURRENCY:-1}
+exec nice -n "$niceness" "$PY" -m celery -A enhancer_site worker -Q "$queue" \
+  --concurrency "$concurrency" -n "$queue@%h" --loglevel=INFO "$@"

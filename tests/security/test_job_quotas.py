@@ -1,0 +1,125 @@
+"""Jobs per request are bounded, and quotas count jobs, not requests: Meitu's media_info_list,
+VK improve+resolution, the native API's files, and web users' daily allowance."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from apps.api.models import ApiClient, JobWebhook
+from apps.uploads.models import Job
+from tests.api.vk_helpers import vk_post
+from tests.helpers import image_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def meitu(client, secrets, count: int):
+    item = {"media_data": base64.b64encode(image_bytes(96, 64, "JPEG")).decode(),
+            "media_profiles": {"media_data_type": "jpg"}}
+    body = {"media_info_list": [item] * count, "parameter": {"rsp_media_type": "base64"}}
+    query = f"?api_key={secrets['meitu_api_key']}&api_secret={secrets['meitu_api_secret']}"
+    return client.post("/v1/aiquality" + query, json.dumps(body), content_type="application/json")
+
+
+def quota(issued, daily: int) -> dict:
+    api_client, secrets = issued
+    ApiClient.objects.filter(id=api_client.id).update(daily_quota=daily)
+    return secrets
+
+
+def test_meitu_takes_at_most_the_configured_number_of_media(client, secrets, settings):
+    response = meitu(client, secrets, settings.ENHANCER_MEITU_MAX_MEDIA + 1)
+    assert response.json() == {"ErrorCode": 10000, "ErrorMsg": "INVALID_PARAMETER",
+                               "Data": f"media_info_list holds at most {settings.ENHANCER_MEITU_MAX_MEDIA} items"}
+    assert not Job.objects.exists()
+
+
+def test_meitus_quota_counts_each_media_item(client, issued):
+    secrets = quota(issued, 2)
+    response = meitu(client, secrets, 3)
+    assert (response.json()["ErrorCode"], response.json()["ErrorMsg"]) == (10003, "DAILY_QUOTA_EXCEEDED")
+    assert not Job.objects.exists()
+
+
+@pytest.mark.usefixtures("inline_jobs", "stand_ins")
+def test_meitu_within_its_quota_runs_every_item(client, issued):
+    secrets = quota(issued, 3)
+    response = meitu(client, secrets, 3)
+    assert len(response.json()["media_info_list"]) == 3
+    response = meitu(client, secrets, 1)  # the three jobs spent the day's three units
+    assert response.json()["ErrorMsg"] == "DAILY_QUOTA_EXCEEDED"
+
+
+def vk_improve(client, secrets, images: int, modes=("improve", "resolution")):
+    names = [f"file{i}" for i in range(images)]
+    meta = {"mode": list(modes), "rfactor": 2, "ftype": "photo",
+            "images": [{"name": name} for name in names]}
+    files = {name: image_bytes(96, 64, "JPEG") for name in names}
+    return vk_post(client, "/api/v1/photo/improve", secrets["token"], meta, files)
+
+
+def test_vk_bounds_the_jobs_of_one_request(client, secrets, settings):
+    settings.ENHANCER_VK_MAX_JOBS = 10
+    response = vk_improve(client, secrets, 6)  # 6 images × 2 modes
+    assert (response.status_code, response.json()["status"]) == (400, 400)
+    assert response.json()["body"] == "too many jobs: 6 images × 2 modes; at most 10 per request"
+    assert not Job.objects.exists()
+
+
+def test_vks_quota_counts_each_job(client, issued):
+    secrets = quota(issued, 3)
+    response = vk_improve(client, secrets, 2)  # 4 jobs
+    assert response.json() == {"status": 429, "body": "daily quota exceeded", "htmlencoded": False,
+                               "last_modified": 0}
+    assert not Job.objects.exists()
+
+
+def test_the_native_apis_quota_counts_each_file(client, issued):
+    secrets = quota(issued, 2)
+    files = [SimpleUploadedFile(f"{i}.png", image_bytes(), "image/png") for i in range(3)]
+    response = client.post("/api/jobs/", {"files": files, "operation": "contrast"},
+                           HTTP_AUTHORIZATION=f"Token {secrets['token']}")
+    assert response.status_code == 429
+    assert response.json()["code"] == "quota_exceeded"
+    assert not Job.objects.exists() and not JobWebhook.objects.exists()
+
+
+def upload(client, count: int):
+    photos = [SimpleUploadedFile(f"{i}.png", image_bytes(), "image/png") for i in range(count)]
+    return client.post(reverse("uploads:new"), {"photos": photos, "operation": "contrast"})
+
+
+def test_web_users_have_a_daily_allowance(alice_client, settings):
+    settings.ENHANCER_WEB_DAILY_JOBS = 3
+    assert upload(alice_client, 2).status_code == 302
+    response = upload(alice_client, 2)
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Your daily allowance of 3 jobs is spent (1 left today, 2 asked)" in text
+    assert Job.objects.count() == 2
+    for job in Job.objects.all():  # deleting jobs does not give the allowance back
+        alice_client.post(reverse("history:delete", args=[job.uuid]))
+    assert not Job.objects.exists()
+    assert upload(alice_client, 1).status_code == 302
+    assert upload(alice_client, 1).status_code == 400
+
+
+def test_the_api_with_a_session_counts_against_the_same_allowance(alice_client, settings):
+    settings.ENHANCER_WEB_DAILY_JOBS = 1
+    assert upload(alice_client, 1).status_code == 302
+    upload_file = SimpleUploadedFile("a.png", image_bytes(), "image/png")
+    response = alice_client.post("/api/jobs/", {"files": [upload_file], "operation": "contrast"})
+    assert (response.status_code, response.json()["code"]) == (429, "quota_exceeded")
+    assert Job.objects.count() == 1
+
+
+def test_each_user_has_their_own_allowance(alice_client, bob, client, settings):
+    settings.ENHANCER_WEB_DAILY_JOBS = 1
+    assert upload(alice_client, 1).status_code == 302
+    client.force_login(bob)
+    assert upload(client, 1).status_code == 302

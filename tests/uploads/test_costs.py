@@ -1,0 +1,267 @@
+"""Cost classes, queues, estimates, queue positions and admission (apps/uploads/costs.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.imaging import restore
+from apps.imaging.errors import EnhancerError
+from apps.uploads import costs, services
+from apps.uploads.models import Job, OperationCost
+from tests.helpers import image_bytes
+from tests.uploads.factories import make_job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """The queue each published job's message went to, in order."""
+    from apps.uploads.tasks import process_job
+
+    sent: list[tuple[int, str]] = []
+    monkeypatch.setattr(
+        process_job, "apply_async", lambda args, queue, **kw: sent.append((args[0], queue))
+    )
+    return sent
+
+
+def submit(owner, operation: str, params: dict | None = None, size=(96, 64)) -> Job:
+    image = services.validate_image(image_bytes(*size), "photo.png")
+    return services.create_job(owner, image, operation, params or {}, Job.Source.WEB)
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "size", "cost_class"),
+    [
+        ("contrast", {}, (96, 64), "light"),
+        ("dehaze", {}, (1600, 1200), "light"),
+        ("upscale", {"factor": 2, "kind": "photo"}, (96, 64), "heavy"),
+        ("upscale", {"factor": 4, "kind": "art"}, (96, 64), "heavy"),
+        # restore uses Real-ESRGAN only up to ENHANCER_RESTORE_NET_MAX_PIXELS, filters above.
+        ("restore", {}, (400, 300), "heavy"),
+        ("restore", {}, (800, 600), "light"),
+    ],
+)
+def test_each_job_goes_to_the_queue_of_its_cost_class(
+    alice, published, django_capture_on_commit_callbacks, operation, params, size, cost_class
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = submit(alice, operation, params, size)
+    assert job.cost_class == cost_class
+    assert published == [(job.id, cost_class)]
+    assert job.estimate_seconds > 0
+
+
+def test_restore_follows_the_network_pixel_limit(alice, monkeypatch):
+    monkeypatch.setenv("ENHANCER_RESTORE_NET_MAX_PIXELS", str(1000 * 1000))
+    assert restore.network_max_pixels() == 1_000_000
+    assert costs.plan("restore", {}, 800, 600).cost_class == "heavy"
+    assert costs.plan("restore", {}, 1600, 1200).cost_class == "light"
+
+
+def test_improve_is_heavy_when_it_may_colorize(monkeypatch):
+    from apps.imaging import colorize
+
+    monkeypatch.setattr(colorize, "unavailable_reason", lambda: "no colorizer model installed")
+    assert costs.plan("improve", {}, 1600, 1200).cost_class == "light"
+    monkeypatch.setattr(colorize, "unavailable_reason", lambda: None)
+    colorizing = costs.plan("improve", {}, 1600, 1200)
+    assert colorizing.cost_class == "heavy"
+    assert colorizing.key == "improve path=classical+colorize"
+
+
+def test_new_parameters_get_their_own_key_and_the_closest_default():
+    fast = costs.plan("upscale", {"factor": 2, "kind": "photo", "quality": "fast"}, 640, 480)
+    best = costs.plan("upscale", {"factor": 2, "kind": "photo"}, 640, 480)
+    assert fast.key == "upscale factor=2 kind=photo quality=fast"
+    assert fast.estimate_seconds < best.estimate_seconds
+
+
+def test_the_estimate_comes_from_the_stored_cost_row():
+    key = costs.plan("dehaze", {}, 1000, 1000).key
+    before = costs.plan("dehaze", {}, 1000, 1000).estimate_seconds
+    OperationCost.objects.create(
+        key=key, operation="dehaze", overhead_seconds=1.0, seconds_per_megapixel=9.0
+    )
+    assert before != 10.0
+    assert costs.plan("dehaze", {}, 1000, 1000).estimate_seconds == 10.0
+
+
+def test_a_succeeded_job_moves_its_rate_towards_what_it_took(alice):
+    job = submit(alice, "dehaze", size=(1000, 1000))
+    row = OperationCost.objects.create(
+        key=job.cost_key, operation="dehaze", overhead_seconds=0.0, seconds_per_megapixel=1.0,
+        samples=10,
+    )
+    now = timezone.now()
+    Job.objects.filter(id=job.id).update(
+        status=Job.Status.SUCCEEDED, started_at=now - timedelta(seconds=3), finished_at=now
+    )
+    costs.observe(job.id)
+    row.refresh_from_db()
+    # 3 s for 1 MP observed; the moving average takes a quarter of the step.
+    assert row.seconds_per_megapixel == pytest.approx(1.0 + 0.25 * (3.0 - 1.0))
+    assert (row.samples, row.source) == (11, "observed")
+
+
+def test_one_absurd_duration_moves_the_rate_at_most_fourfold(alice):
+    job = submit(alice, "contrast", size=(1000, 1000))
+    now = timezone.now()
+    Job.objects.filter(id=job.id).update(
+        status=Job.Status.SUCCEEDED, started_at=now - timedelta(seconds=500), finished_at=now
+    )
+    overhead, rate = costs.default_cost("contrast", {})
+    row = costs.observe(job.id)
+    assert row.seconds_per_megapixel == pytest.approx(rate * costs.MAX_STEP)
+    assert row.overhead_seconds == overhead
+
+
+def test_the_worker_records_the_duration_when_a_job_succeeds(
+    alice, django_capture_on_commit_callbacks
+):
+    from apps.uploads.tasks import process_job
+
+    job = submit(alice, "contrast")
+    assert not OperationCost.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        process_job.apply(args=[job.id])
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    row = OperationCost.objects.get(key=job.cost_key)
+    assert (row.samples, row.source) == (1, "observed")
+
+
+def test_queue_position_counts_queued_jobs_of_the_same_class_only(alice, bob):
+    first = submit(alice, "contrast")
+    submit(bob, "upscale", {"factor": 2, "kind": "photo"})
+    second = submit(bob, "dehaze")
+    third = submit(alice, "contrast")
+    running = submit(alice, "contrast")
+    Job.objects.filter(id=running.id).update(status=Job.Status.RUNNING, started_at=timezone.now())
+    running.refresh_from_db()
+    assert [costs.queue_position(job) for job in (first, second, third)] == [1, 2, 3]
+    assert costs.queue_position(running) is None
+    annotated = {job.id: job for job in costs.with_queue(Job.objects.all())}
+    assert annotated[third.id].queue_ahead == 2
+
+
+def test_the_eta_adds_the_queue_ahead_shared_by_the_queues_workers(alice, settings):
+    settings.ENHANCER_QUEUE_CONCURRENCY = {"light": 2, "heavy": 1}
+    jobs = [submit(alice, "dehaze") for _ in range(3)]
+    Job.objects.filter(id__in=[job.id for job in jobs]).update(estimate_seconds=60)
+    for job in jobs:
+        job.refresh_from_db()
+    assert costs.eta_seconds(jobs[2]) == 60 + (60 + 60) // 2
+    assert costs.wait_text(jobs[2]) == "about 2 min · 3rd in line"
+    assert costs.wait_text(jobs[0]) == "about 60 s · next in line"
+    Job.objects.filter(id=jobs[0].id).update(status=Job.Status.SUCCEEDED)
+    jobs[0].refresh_from_db()
+    assert costs.eta_seconds(jobs[0]) is None and costs.wait_text(jobs[0]) == ""
+
+
+def test_the_status_json_and_the_history_pages_show_the_wait(alice_client, alice):
+    job = make_job(alice, "contrast")
+    later = make_job(alice, "contrast")
+    status = alice_client.get(reverse("uploads:status", args=[later.uuid])).json()
+    assert status["queue_position"] == 2 and status["eta_seconds"] >= 1
+    assert "2nd in line" in status["eta_text"]
+    assert "2nd in line" in alice_client.get(reverse("history:list")).content.decode()
+    page = alice_client.get(reverse("history:detail", args=[job.uuid])).content.decode()
+    assert "next in line" in page
+
+
+def test_the_upload_page_refuses_a_job_longer_than_the_time_limit(alice_client, alice, settings):
+    settings.ENHANCER_JOB_SOFT_TIME_LIMIT = 120
+    photo = SimpleUploadedFile("big.png", image_bytes(800, 600), "image/png")
+    response = alice_client.post(
+        reverse("uploads:new"), {"photos": [photo], "operation": "upscale", "factor": 4, "kind": "photo"}
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "would take about" in text and "jobs are stopped after 2 min" in text
+    assert "a smaller photo, at most" in text
+    assert not Job.objects.exists()
+
+
+def test_the_refusal_says_what_would_fit(settings):
+    settings.ENHANCER_JOB_SOFT_TIME_LIMIT = 900
+    with pytest.raises(EnhancerError) as refused:
+        costs.admit("upscale", {"factor": 4, "kind": "photo"}, [_info(2000, 1500)])
+    assert refused.value.code == "over_time_limit"
+    message = refused.value.message
+    assert "upscale factor=4 kind=photo on this 2000×1500 photo" in message
+    # 730 s/MP + 5 s overhead: (900 - 5) / 730 = 1.23 MP fits, about 1278x959 at 4:3.
+    assert "at most 1.23 megapixels (about 1278×959 at this shape)" in message
+    # Parameter changes the operation accepts are offered when they fit.
+    from apps.imaging import operations
+
+    try:
+        operations.get("upscale").clean_params({"quality": "fast"})
+    except EnhancerError:
+        pass  # no fast tier in this installation
+    else:
+        assert "quality fast at this size" in message
+    assert costs.admit("upscale", {"factor": 4, "kind": "art"}, [_info(2000, 1500)])
+
+
+def test_rerunning_a_job_that_no_longer_fits_is_refused(alice_client, alice, settings):
+    job = submit(alice, "dehaze", size=(400, 300))
+    OperationCost.objects.create(
+        key=job.cost_key, operation="dehaze", overhead_seconds=0, seconds_per_megapixel=1e5
+    )
+    response = alice_client.post(reverse("history:rerun", args=[job.uuid]), follow=True)
+    assert "would take" in response.content.decode()
+    assert Job.objects.count() == 1
+
+
+def test_the_rest_api_refuses_with_problem_json(client, alice, settings):
+    from apps.api.models import ApiClient
+
+    settings.ENHANCER_JOB_SOFT_TIME_LIMIT = 60
+    _, secrets = ApiClient.issue(alice, "app", daily_quota=0, rate_limit_per_minute=0)
+    response = client.post(
+        "/api/jobs/",
+        {"files": [SimpleUploadedFile("a.png", image_bytes(800, 600), "image/png")],
+         "operation": "upscale", "params": '{"factor": 2}'},
+        HTTP_AUTHORIZATION=f"Token {secrets['token']}",
+    )
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "over_time_limit" and "What would fit" in problem["detail"]
+    assert not Job.objects.exists()
+
+
+def test_the_rest_api_shows_eta_and_queue_position(client, alice):
+    from apps.api.models import ApiClient
+
+    _, secrets = ApiClient.issue(alice, "app", daily_quota=0, rate_limit_per_minute=0)
+    auth = {"HTTP_AUTHORIZATION": f"Token {secrets['token']}"}
+    for name in ("a.png", "b.png"):
+        client.post(
+            "/api/jobs/",
+            {"files": [SimpleUploadedFile(name, image_bytes(), "image/png")], "operation": "contrast"},
+            **auth,
+        )
+    listed = client.get("/api/jobs/", **auth).json()["results"]
+    assert sorted(job["queue_position"] for job in listed) == [1, 2]
+    assert all(job["eta_seconds"] >= 1 and job["cost_class"] == "light" for job in listed)
+
+
+def test_calibration_measures_the_light_operations_here():
+    call_command("calibrate_costs", "contrast", "--scale", "0.25")
+    row = OperationCost.objects.get(key="contrast")
+    assert row.source == "calibrated" and row.seconds_per_megapixel >= 0
+    assert row.seconds(1.0) < 60
+
+
+class _info:
+    def __init__(self, width: int, height: int) -> None:
+        self.info = type("Info", (), {"width": width, "height": height})

@@ -1,0 +1,141 @@
+"""History: filters, pagination that keeps them, bulk delete, a zip of every result, and job
+errors shown in the visitor's language."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from apps.imaging.errors import EnhancerError
+from apps.uploads import services
+from apps.uploads.models import Job
+from apps.uploads.tasks import process_job
+from tests.uploads.factories import make_job
+
+pytestmark = pytest.mark.django_db
+
+
+def names(html: str, jobs) -> set[str]:
+    return {job.input_name for job in jobs if str(job.uuid) in html}
+
+
+def test_filters_by_operation_and_status(alice_client, alice):
+    contrast = make_job(alice, "contrast", name="c.png")
+    dehaze = make_job(alice, "dehaze", name="d.png")
+    failed = make_job(alice, "dehaze", name="f.png")
+    services.fail(failed.id, EnhancerError(EnhancerError.INTERNAL, "An internal error stopped the job."))
+    everything = [contrast, dehaze, failed]
+    url = reverse("history:list")
+    assert names(alice_client.get(url).content.decode(), everything) == {"c.png", "d.png", "f.png"}
+    assert names(alice_client.get(url, {"operation": "dehaze"}).content.decode(), everything) == {"d.png", "f.png"}
+    html = alice_client.get(url, {"operation": "dehaze", "status": "failed"}).content.decode()
+    assert names(html, everything) == {"f.png"}
+    assert "An internal error stopped the job." in html
+    # Nonsense filters are ignored, not an error page.
+    assert alice_client.get(url, {"operation": "nope"}).status_code == 200
+
+
+def test_page_links_keep_the_filters(alice_client, alice, monkeypatch):
+    monkeypatch.setattr("apps.history.views.PAGE_SIZE", 2)
+    for index in range(5):
+        make_job(alice, "contrast", name=f"p{index}.png")
+    html = alice_client.get(reverse("history:list"), {"operation": "contrast", "page": 2}).content.decode()
+    assert "?operation=contrast&amp;page=1" in html and "?operation=contrast&amp;page=3" in html
+    assert "Page 2 of 3" in html
+
+
+def test_bulk_delete_removes_only_my_chosen_jobs(alice_client, alice, bob, django_capture_on_commit_callbacks):
+    keep, first, second = (make_job(alice, name=f"{n}.png") for n in ("keep", "one", "two"))
+    theirs = make_job(bob, name="theirs.png")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            reverse("history:bulk_delete"),
+            {"jobs": [first.uuid, second.uuid, theirs.uuid, "not-a-uuid"], "next": "/history/?status=queued"},
+        )
+    assert response.status_code == 302 and response["Location"] == "/history/?status=queued"
+    assert set(Job.objects.values_list("input_name", flat=True)) == {"keep.png", "theirs.png"}
+    assert not first.input_file.storage.exists(first.input_file.name)
+    assert keep.input_file.storage.exists(keep.input_file.name)
+    page = alice_client.get(reverse("history:list")).content.decode()
+    assert "2 jobs and their files were deleted." in page
+
+
+def test_bulk_delete_does_not_follow_a_foreign_next(alice_client, alice):
+    job = make_job(alice)
+    response = alice_client.post(reverse("history:bulk_delete"), {"jobs": [job.uuid], "next": "https://evil.example/"})
+    assert response["Location"] == reverse("history:list")
+
+
+def test_all_results_download_as_one_zip(alice_client, alice):
+    job = make_job(alice, "contrast", name="holiday.png")
+    process_job.apply(args=[job.id])
+    response = alice_client.get(reverse("history:zip", args=[job.uuid]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert 'filename="holiday-contrast.zip"' in response["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    output = job.outputs.get()
+    assert archive.namelist() == ["holiday-contrasted.png"]
+    with output.file.open("rb") as handle:
+        assert archive.read("holiday-contrasted.png") == handle.read()
+
+
+def test_a_job_without_results_has_no_zip(alice_client, alice):
+    job = make_job(alice)
+    assert alice_client.get(reverse("history:zip", args=[job.uuid])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("ru", "Размер изображения 20x20; каждая сторона должна быть не меньше 48 пикс."),
+     ("zh-hans", "图像尺寸为 20x20；每条边至少需要 48 像素。")],
+)
+def test_a_failed_jobs_message_is_translated_when_shown(alice_client, alice, language, expected):
+    job = make_job(alice)
+    services.fail(job.id, EnhancerError(EnhancerError.IMAGE_TOO_SMALL,
+                                        "The image is 20x20; each side must be at least 48 px."))
+    alice_client.post(reverse("set_language"), {"language": language})
+    assert expected in alice_client.get(reverse("history:detail", args=[job.uuid])).content.decode()
+    status = alice_client.get(reverse("uploads:status", args=[job.uuid])).json()
+    assert status["error_text"] == expected
+    # The stored message, which the APIs answer, stays as it was.
+    assert status["error_message"] == "The image is 20x20; each side must be at least 48 px."
+
+
+def test_an_unknown_message_keeps_its_detail_after_the_translated_sentence():
+    from django.utils import translation
+
+    from apps.uploads.error_text import translate_message
+
+    with translation.override("ru"):
+        text = translate_message("VK Cloud Vision: quota exceeded", EnhancerError.TEMPORARY)
+    assert text == "Временная неполадка; задание будет повторено. (VK Cloud Vision: quota exceeded)"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "position", "running", "ru", "zh"),
+    [(130, 3, False, "около 2 мин · 3-й в очереди", "约 2 分钟 · 排在第 3 位"),
+     (40, 1, False, "около 40 с · следующий в очереди", "约 40 秒 · 下一个处理"),
+     (5, None, True, "осталось несколько секунд", "剩余几秒钟")],
+)
+def test_the_queue_wait_is_translated_when_shown(seconds, position, running, ru, zh):
+    from django.utils import translation
+
+    from apps.uploads import costs
+    from apps.uploads.operation_text import translate_wait
+
+    # The English text exactly as the queue writes it.
+    if running:
+        english = f"{costs.humanize(seconds)} left"
+    else:
+        place = "next in line" if position == 1 else f"{costs.ordinal(position)} in line"
+        english = f"{costs.humanize(seconds)} · {place}"
+    with translation.override("en"):
+        assert translate_wait(english) == english
+    with translation.override("ru"):
+        assert translate_wait(english) == ru
+    with translation.override("zh-hans"):
+        assert translate_wait(english) == zh

@@ -1,0 +1,105 @@
+"""The upload page: every operation explained, per-file refusals the page can show beside each
+photo, and estimates for the photos chosen."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from apps.uploads.models import Job
+from tests.helpers import image_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def photo(name: str, data: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data if data is not None else image_bytes(120, 90), "image/png")
+
+
+def test_each_operation_is_explained_with_its_outputs(alice_client):
+    html = alice_client.get(reverse("uploads:new")).content.decode()
+    assert "Clears haze, fog and smog" in html
+    assert "Makes the photo 2 or 4 times larger" in html
+    assert "Gives: upscaled." in html
+    # Limits the page's script checks before sending, from the settings.
+    settings_json = html.split('id="upload-settings" type="application/json">')[1].split("</script>")[0]
+    limits = json.loads(settings_json)
+    assert limits["maxPixels"] == 50_000_000 and limits["minSide"] == 48
+
+
+def test_an_unavailable_operation_is_disabled_with_its_reason(alice_client):
+    html = alice_client.get(reverse("uploads:new")).content.decode()
+    colorize = html.split('id="op-colorize"')[1].split(">")[0]
+    assert "disabled" in colorize
+    assert "Unavailable: no colorizer model installed" in html
+
+
+def test_the_script_gets_each_refused_file_by_its_place_and_nothing_is_stored(alice_client):
+    response = alice_client.post(
+        reverse("uploads:new"),
+        {"photos": [photo("good.png"), photo("notes.jpg", b"just text"), photo("tiny.png", image_bytes(20, 20))],
+         "operation": "contrast"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 400
+    payload = response.json()
+    assert payload["files"] == {
+        "1": "The file is not an image we can read.",
+        "2": "The image is 20x20; each side must be at least 48 px.",
+    }
+    assert Job.objects.count() == 0
+
+
+def test_refusals_come_in_the_visitors_language(alice_client):
+    response = alice_client.post(
+        reverse("uploads:new"),
+        {"photos": [photo("notes.jpg", b"just text")], "operation": "contrast"},
+        HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="ru",
+    )
+    assert response.json()["files"] == {"0": "Этот файл не является изображением, которое мы можем прочитать."}
+
+
+def test_the_script_is_told_where_to_go_after_a_good_upload(alice_client, django_capture_on_commit_callbacks):
+    response = alice_client.post(
+        reverse("uploads:new"),
+        {"photos": [photo("a.png"), photo("b.png")], "operation": "contrast"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json()["redirect"] == reverse("history:list")
+    assert sorted(job.input_name for job in Job.objects.all()) == ["a.png", "b.png"]
+
+
+def test_without_the_script_the_form_still_works(alice_client):
+    response = alice_client.post(reverse("uploads:new"), {"photos": [photo("a.png")], "operation": "contrast"})
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("history:detail", args=[job.uuid])
+
+
+def test_estimates_follow_the_photos_and_the_options(alice_client):
+    url = reverse("uploads:estimate")
+    small = alice_client.get(url, {"sizes": "640x480"}).json()["operations"]
+    large = alice_client.get(url, {"sizes": "640x480,4000x3000"}).json()["operations"]
+    assert set(small) >= {"contrast", "dehaze", "upscale", "restore"}
+    assert "colorize" not in small  # unavailable here: no estimate offered
+    for name in ("contrast", "dehaze", "upscale"):
+        assert large[name]["seconds"] > small[name]["seconds"] > 0
+        assert small[name]["text"]
+    x2 = alice_client.get(url, {"sizes": "640x480", "factor": "2", "kind": "art"}).json()["operations"]
+    assert x2["upscale"]["seconds"] != small["upscale"]["seconds"]
+    assert alice_client.get(url, {"sizes": "640x480"}, HTTP_ACCEPT_LANGUAGE="zh-CN").json()[
+        "operations"]["upscale"]["text"].startswith("约")
+
+
+def test_estimates_need_a_login(client):
+    response = client.get(reverse("uploads:estimate"), {"sizes": "640x480"})
+    assert response.status_code == 302
+
+
+def test_the_reason_an_operation_is_unavailable_is_translated(alice_client):
+    html = alice_client.get(reverse("uploads:new"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Недоступно: на этом сервере не установлена модель раскрашивания" in html
+    assert "Раскрашивание" in html and "Colorize" not in html
