@@ -25,6 +25,7 @@ from apps.api import access
 from apps.api.downloads import signed_url
 from apps.api.models import ApiClient
 from apps.face_registry.models import Face, Person, Space
+from apps.uploads.costs import cost_row
 from apps.uploads.models import Job, Output
 from tests.helpers import image_bytes
 from tests.uploads.factories import make_job
@@ -305,6 +306,7 @@ def world(db, django_user_model) -> World:
     Group.objects.create(name="editors")
     TaskResult.objects.create(task_id="alice-task")
     GroupResult.objects.create(group_id="alice-group")
+    cost_row("contrast").save()
     signed = signed_url(RequestFactory().get("/"), job, output).split("testserver", 1)[1]
     dead = signed_url(RequestFactory().get("/"), dead_job, None).split("testserver", 1)[1]
     return World(users, clients, issued["client_a"][0], job, space, person, face, signed, dead)
