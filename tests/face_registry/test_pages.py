@@ -84,7 +84,7 @@ def test_enroll_recognize_and_delete_through_the_pages(
     person = Person.objects.get(space=space)
     assert (person.person_id, person.name, person.faces.count()) == (1, "Barack", 1)
     text = response.content.decode()
-    assert "two_people.jpg: several faces found" in text and "1 face(s) added" in text
+    assert "two_people.jpg: several faces found" in text and "1 face added to Barack." in text
 
     alice_client.post(
         reverse("face_registry:person_enroll", args=[person.uuid]),

@@ -37,7 +37,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 def production_env(tmp: Path, media_root: Path) -> dict[str, str]:
     env = process_env(media_root)
     # The test process runs with the test settings; the site must not inherit any of that.
-    env.pop("ENHANCER_TESTING", None)
+    for name in ("ENHANCER_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set it
+        env.pop(name, None)
     env.update(
         DJANGO_SETTINGS_MODULE="enhancer_site.settings",
         DJANGO_DEBUG="false",
@@ -159,8 +160,8 @@ def production_site(transactional_db, tmp_path, settings):
     def serving() -> bool:
         processes.alive()
         try:
-            return requests.get(base + "/accounts/login/", timeout=5).status_code > 0
-        except requests.ConnectionError:
+            return requests.get(base + "/accounts/login/", timeout=30).status_code > 0
+        except (requests.ConnectionError, requests.Timeout):  # a cold worker on a busy box
             return False
 
     try:
