@@ -11,6 +11,9 @@ from pathlib import Path
 
 import environ
 
+# The engine's one list of operation names (a light import: no numpy, no Django).
+from apps.imaging.operation import NAMES as OPERATION_NAMES
+
 from . import storage_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -176,7 +179,7 @@ os.environ.setdefault("ENHANCER_CACHE_DIR", str(VAR_DIR / "cache"))
 # Which provider performs each operation: "local" (this machine) or "vk", "baidu", "meitu".
 ENHANCER_PROVIDERS = {
     operation: env.str(f"ENHANCER_PROVIDER_{operation.upper()}", default="local")
-    for operation in ("restore", "colorize", "improve", "upscale", "dehaze", "contrast")
+    for operation in OPERATION_NAMES
 }
 ENHANCER_JOB_SOFT_TIME_LIMIT = env.int("ENHANCER_JOB_SOFT_TIME_LIMIT", default=15 * 60)
 # Stuck jobs (apps/uploads/liveness.py): the worker running a job marks it alive every

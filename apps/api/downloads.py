@@ -14,7 +14,8 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from apps.uploads.files import input_filename, output_filename, private_file_response
+from apps.common.files import private_file_response
+from apps.uploads.files import input_filename, output_filename
 from apps.uploads.models import Job, Output
 
 _SALT = "enhancer.api.signed-output"

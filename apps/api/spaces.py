@@ -13,9 +13,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.common.images import read_upload
 from apps.face_registry import services as faces
 from apps.face_registry.models import Face, Person, Space
-from apps.uploads import services as uploads
 
 from .models import ApiClient
 from .serializers import ProblemSerializer
@@ -54,11 +54,45 @@ class RecognizeSerializer(serializers.Serializer):
     create_new = serializers.BooleanField(default=False)
 
 
+class RecognizedPersonSerializer(serializers.Serializer):
+    """One face of a recognize answer (apps.face_registry.services.RecognizedFace)."""
+
+    person_id = serializers.IntegerField(
+        allow_null=True, help_text="The matched person; null when the face is like nobody here."
+    )
+    tag = serializers.CharField(help_text='"person<person_id>", or "undefined" for nobody.')
+    coord = serializers.ListField(
+        source="box", child=serializers.IntegerField(), min_length=4, max_length=4,
+        help_text="left, top, right, bottom in the photo's pixels",
+    )
+    aliases = serializers.ListField(
+        child=serializers.CharField(), help_text="Other persons the face also matches, closest first."
+    )
+    new = serializers.BooleanField(
+        source="created", help_text="This request created the person (create_new)."
+    )
+    similarity = serializers.FloatField(
+        allow_null=True, help_text="Cosine similarity to the person; null for nobody."
+    )
+    confidence = serializers.FloatField(help_text="0..1: how sure the detector is.")
+    awesomeness = serializers.FloatField()
+    frontality = serializers.FloatField()
+    visibility = serializers.FloatField(help_text="The share of the face inside the photo.")
+    # Null when the optional model is not installed (/healthz faces.attributes says why).
+    sex = serializers.ChoiceField(choices=["male", "female"], allow_null=True)
+    age = serializers.IntegerField(allow_null=True)
+    emotion = serializers.CharField(allow_null=True, help_text='"happy", "sad", "neutral", …')
+    valence = serializers.FloatField(allow_null=True)
+    arousal = serializers.FloatField(allow_null=True)
+
+
 class RecognizedSerializer(serializers.Serializer):
     width = serializers.IntegerField()
     height = serializers.IntegerField()
-    persons = serializers.ListField(child=serializers.DictField())
-    aliases_changed = serializers.BooleanField()
+    persons = RecognizedPersonSerializer(source="faces", many=True)
+    aliases_changed = serializers.BooleanField(
+        source="persons_created", help_text="This request created persons."
+    )
 
 
 class SpaceViewSet(viewsets.ViewSet):
@@ -110,8 +144,10 @@ class SpaceViewSet(viewsets.ViewSet):
         form = EnrollSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
-        image = uploads.validate_image(uploads.read_upload(upload), upload.name or "face")
-        face = faces.set_face(self.space(number), form.validated_data["person_id"], image.data, image.name)
+        picture = faces.decode(read_upload(upload))  # decoded once, refused before anything
+        face = faces.set_face(
+            self.space(number), form.validated_data["person_id"], picture, upload.name or "face"
+        )
         return Response(FaceSerializer(face).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -123,14 +159,10 @@ class SpaceViewSet(viewsets.ViewSet):
         form = RecognizeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
-        image = uploads.validate_image(uploads.read_upload(upload), upload.name or "photo")
-        result = faces.recognize(self.space(number), image.data, image.name,
+        picture = faces.decode(read_upload(upload))
+        result = faces.recognize(self.space(number), picture, upload.name or "photo",
                                  form.validated_data["create_new"])
-        return Response({
-            "width": result.width, "height": result.height,
-            "persons": [face.as_dict() for face in result.faces],
-            "aliases_changed": result.aliases_changed,
-        })
+        return Response(RecognizedSerializer(result).data)
 
     @extend_schema(request=None, responses={204: None, **PROBLEMS})
     @action(detail=True, methods=["post"])

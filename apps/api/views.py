@@ -19,9 +19,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.common.files import private_file_response
+from apps.common.images import read_upload, validate_image
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, services
-from apps.uploads.files import output_filename, private_file_response
+from apps.uploads.files import output_filename
 from apps.uploads.models import Job
 
 from . import access
@@ -102,7 +104,7 @@ class JobViewSet(
                 return self._jobs_response(earlier.job_uuids, status.HTTP_200_OK)
         # Every file is decoded and checked before anything is stored.
         images = [
-            services.validate_image(services.read_upload(upload), upload.name or "upload")
+            validate_image(read_upload(upload), upload.name or "upload")
             for upload in form.validated_data["files"]
         ]
         data = form.validated_data

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from apps.uploads.forms import MultipleFileField
+from apps.common.forms import MultipleFileField
 
 
 class SpaceForm(forms.Form):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -20,10 +20,11 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
+from apps.common.images import image_limits
 from apps.imaging import codec
 from apps.imaging import faces as engine
 from apps.imaging.errors import EnhancerError
-from apps.providers.limits import image_limits
+from apps.imaging.picture import Picture
 
 from . import index as face_index
 from .models import MAX_SPACES, Face, Person, Space
@@ -44,18 +45,6 @@ UNDEFINED = "undefined"
 # The largest person id a Person row holds (a PositiveIntegerField: 2**31 - 1 on every database).
 MAX_PERSON_ID = 2**31 - 1
 
-# FER's labels → the emotion names of VK's spec.
-EMOTION_NAMES = {
-    "angry": "Anger",
-    "disgust": "Disgust",
-    "fear": "Fear",
-    "happy": "Happiness",
-    "sad": "Sadness",
-    "surprise": "Surprise",
-    "neutral": "Neutral",
-}
-
-
 # --------------------------------------------------------------------------- analysis
 
 
@@ -66,12 +55,21 @@ class Analysis:
     faces: list[engine.Face]
 
 
-def analyze(data: bytes) -> Analysis:
-    """Decode under the configured limits and find every face (largest first)."""
+def decode(data: bytes) -> Picture:
+    """Decode a photo under the installation's limits (the same refusals as validate_image).
+
+    A surface that must refuse a bad photo before doing anything decodes it here once and
+    hands the picture on, rather than checking the bytes and having them decoded again.
+    """
+    return codec.decode(data, image_limits())
+
+
+def analyze(image: bytes | Picture) -> Analysis:
+    """Find every face (largest first) in a photo, decoding it first when given its bytes."""
     reason = engine.available()
     if reason:
         raise EnhancerError(EnhancerError.UNAVAILABLE, f"Face analysis is unavailable: {reason}")
-    picture = codec.decode(data, image_limits())
+    picture = decode(image) if isinstance(image, bytes) else image
     return Analysis(picture.width, picture.height, engine.analyze(picture))
 
 
@@ -141,7 +139,7 @@ def next_person_id(space: Space) -> int:
 # --------------------------------------------------------------------------- set
 
 
-def set_face(space: Space, person_id: int, data: bytes, image_name: str) -> Face:
+def set_face(space: Space, person_id: int, image: bytes | Picture, image_name: str) -> Face:
     """Enroll the one face in the photo as ``person_id`` (created if new).
 
     Raises EnhancerError NO_FACE / TOO_MANY_FACES (message: VK's per-image error text) unless
@@ -149,7 +147,7 @@ def set_face(space: Space, person_id: int, data: bytes, image_name: str) -> Face
     """
     if isinstance(person_id, bool) or not isinstance(person_id, int) or not 0 <= person_id <= MAX_PERSON_ID:
         raise EnhancerError(EnhancerError.BAD_PARAMS, f"person_id must be from 0 to {MAX_PERSON_ID}")
-    analysis = analyze(data)
+    analysis = analyze(image)
     if len(analysis.faces) != 1:
         code = EnhancerError.NO_FACE if not analysis.faces else EnhancerError.TOO_MANY_FACES
         raise EnhancerError(code, SET_NEEDS_ONE_FACE)
@@ -165,51 +163,43 @@ def set_face(space: Space, person_id: int, data: bytes, image_name: str) -> Face
 # --------------------------------------------------------------------------- recognize
 
 
-@dataclass
+@dataclass(frozen=True)
 class RecognizedFace:
-    """One face of a recognize answer; :meth:`as_dict` gives VK's ``person`` object.
+    """One face of a recognize result, in the registry's own terms (no surface's wire format).
 
-    ``aliases_changed`` stays off the wire per person: VK documents it once per response, beside
-    ``objects`` (see :attr:`RecognizeResult.aliases_changed`); the web page shows it per face.
+    Each surface formats it: ``apps/api/compat/vk.py`` as VK's ``person`` object, the native API
+    with its serializers, the recognize page as a table and boxes.
     """
 
-    tag: str
-    coord: list[int]
-    aliases: list[str]
-    aliases_changed: bool
-    confidence: float
-    similarity: float
+    person_id: int | None  # None: the face is like nobody in the space
+    box: tuple[int, int, int, int]  # left, top, right, bottom in the photo's pixels
+    other_person_ids: tuple[int, ...]  # other persons the face also matches, closest first
+    created: bool  # this call created the person for this face (create_new)
+    # Cosine similarity to the person's closest enrolled face (1.0 when the face has just become
+    # the person); None when the face is like nobody.
+    similarity: float | None
+    confidence: float  # 0..1: how sure the detector is that this is a face
     awesomeness: float
-    sex: str | None
-    age: float | None
-    emotion: str | None
-    valence: float | None
-    arousal: float | None
     frontality: float
     visibility: float
-    person_id: int | None = field(default=None, repr=False)  # not on the wire
+    # The optional models' attributes; None when their model is not installed here.
+    sex: str | None
+    age: int | None  # years
+    emotion: str | None  # the engine's label: "happy", "sad", …
+    valence: float | None
+    arousal: float | None
 
-    def as_dict(self) -> dict:
-        answer = {
-            "tag": self.tag,
-            "coord": self.coord,
-            "aliases": self.aliases,
-            "confidence": self.confidence,
-            "similarity": self.similarity,
-            "awesomeness": self.awesomeness,
-            "sex": self.sex,
-            "age": self.age,
-            "emotion": self.emotion,
-            "valence": self.valence,
-            "arousal": self.arousal,
-            "frontality": self.frontality,
-            "visibility": self.visibility,
-        }
-        # Attributes whose model is not installed are left out rather than sent as null.
-        return {key: value for key, value in answer.items() if value is not None}
+    @property
+    def tag(self) -> str:
+        """The person's tag (Person.tag), or ``undefined`` for a face like nobody."""
+        return UNDEFINED if self.person_id is None else f"person{self.person_id}"
+
+    @property
+    def aliases(self) -> list[str]:
+        return [f"person{person_id}" for person_id in self.other_person_ids]
 
 
-# The keys of a person object (RecognizedFace.as_dict), in order. The optional models' keys are
+# The keys of a VK person object (apps/api/compat/vk.py), in order. The optional models' keys are
 # left out when their model is not installed here: see attributes_unavailable().
 PERSON_FIELDS = (
     "tag", "coord", "aliases", "confidence", "similarity", "awesomeness", "sex", "age",
@@ -242,25 +232,21 @@ def person_fields() -> list[str]:
     return [key for key in PERSON_FIELDS if key not in missing]
 
 
-@dataclass
+@dataclass(frozen=True)
 class RecognizeResult:
     width: int
     height: int
     faces: list[RecognizedFace]
     # True when this call created persons (create_new), i.e. the space's persons changed.
-    aliases_changed: bool = False
-
-    def as_object(self, name: str) -> dict:
-        """VK's per-image ``object``; a photo without faces has no ``persons`` key."""
-        answer: dict = {"status": 0, "name": name}
-        if self.faces:
-            answer["persons"] = [face.as_dict() for face in self.faces]
-        return answer
+    persons_created: bool = False
 
 
-def recognize(space: Space, data: bytes, image_name: str, create_new: bool) -> RecognizeResult:
-    """Who is in the photo. Unknown faces become new persons when ``create_new`` is true."""
-    analysis = analyze(data)
+def recognize(
+    space: Space, image: bytes | Picture, image_name: str, create_new: bool
+) -> RecognizeResult:
+    """Who is in the photo (its bytes, or decoded by :func:`decode`). Unknown faces become new
+    persons when ``create_new`` is true."""
+    analysis = analyze(image)
     if not analysis.faces:
         return RecognizeResult(analysis.width, analysis.height, [])
     snapshot = face_index.for_space(space.pk)
@@ -336,33 +322,27 @@ def _recognized(
     face: engine.Face, found: list[face_index.Match], created: set[int]
 ) -> RecognizedFace:
     accepted = _accepted(found)
+    person_id = accepted[0].person_id if accepted else None
+    similarity = None
     if accepted:
-        best, person_id = accepted[0], accepted[0].person_id
-        tag = f"person{person_id}"
-        aliases = [f"person{match.person_id}" for match in accepted[1:]]
-        # A face that just became a new person is that person exactly, as in VK's example.
-        similarity = 1.0 if person_id in created else best.similarity
-    else:
-        person_id, tag, aliases = None, UNDEFINED, []
-        # VK's own example answers an unknown face with similarity 1; we copy it.
-        similarity = 1.0
+        # A face that just became a new person is that person exactly.
+        similarity = 1.0 if person_id in created else min(max(accepted[0].similarity, 0.0), 1.0)
     left, top, right, bottom = face.box
     return RecognizedFace(
-        tag=tag,
-        coord=[int(left), int(top), int(right), int(bottom)],
-        aliases=aliases,
-        aliases_changed=person_id in created,
-        confidence=round(float(face.confidence), 5),
-        similarity=round(float(min(max(similarity, 0.0), 1.0)), 4),
-        awesomeness=round(float(face.awesomeness), 4),
+        person_id=person_id,
+        box=(int(left), int(top), int(right), int(bottom)),
+        other_person_ids=tuple(match.person_id for match in accepted[1:]),
+        created=person_id in created,
+        similarity=similarity,
+        confidence=float(face.confidence),
+        awesomeness=float(face.awesomeness),
+        frontality=float(face.frontality),
+        visibility=float(face.visibility),
         sex=face.sex,
         age=None if face.age is None else round(float(face.age)),
-        emotion=None if face.emotion is None else EMOTION_NAMES.get(face.emotion, face.emotion),
-        valence=None if face.valence is None else round(float(face.valence), 4),
-        arousal=None if face.arousal is None else round(float(face.arousal), 4),
-        frontality=round(float(face.frontality), 4),
-        visibility=round(float(face.visibility), 4),
-        person_id=person_id,
+        emotion=face.emotion,
+        valence=None if face.valence is None else float(face.valence),
+        arousal=None if face.arousal is None else float(face.arousal),
     )
 
 

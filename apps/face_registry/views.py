@@ -16,12 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.common.files import private_file_response
+from apps.common.images import image_limits, read_upload
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
-from apps.providers.limits import image_limits
 from apps.uploads.error_text import translate_error
-from apps.uploads.files import private_file_response
-from apps.uploads.services import read_upload
 
 from . import services
 from .forms import EnrollForm, PersonNameForm, RecognizeForm, SpaceForm
@@ -189,14 +188,14 @@ def space_recognize(request: HttpRequest, space_uuid) -> HttpResponse:
 
 
 def _overlay_box(face: services.RecognizedFace, person: Person | None) -> dict:
-    left, top, right, bottom = face.coord
+    left, top, right, bottom = face.box
     return {
         "x": left,
         "y": top,
         "width": right - left,
         "height": bottom - top,
         "tag": face.tag,
-        # An unknown face's tag is VK's "undefined"; people read "unknown".
+        # An unknown face's tag is "undefined" (as VK answers); people read "unknown".
         "label": person.title if person else _("unknown"),
         "attributes": _attributes(face),
         "colour": "#2ecc71" if person else "#f39c12",

@@ -72,6 +72,7 @@ def run_operation(args: argparse.Namespace) -> int:
         params["kind"] = args.kind
     if args.quality is not None:
         params["quality"] = args.quality
+    params = operations.get(args.operation).clean_params(params)
     picture = _read(args.input)
     bar = ProgressBar(args.operation)
     try:

@@ -35,7 +35,6 @@ import json
 import os
 import re
 import tempfile
-import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -45,7 +44,8 @@ import numpy as np
 
 from . import colorize_models, model_files
 from .errors import EnhancerError
-from .operations import Operation, Result, register
+from .model_cache import ModelCache
+from .operation import Result
 from .picture import Picture
 from .progress import Progress, ignore
 
@@ -54,8 +54,8 @@ SIDECAR_FILE = "colorizer.json"
 DEFAULT_SIZE = 256
 UNAVAILABLE = "no colorizer model installed (see README: manage.py install_model)"
 
-_lock = threading.Lock()
-_cache: dict[tuple, object] = {}
+# One colorizer per process, keyed by its files' version: reinstalling replaces it.
+_models: ModelCache[object] = ModelCache(keep_latest=True)
 
 
 def _model_dir() -> Path | None:
@@ -127,18 +127,9 @@ def _loaded():
     if not files:
         raise EnhancerError(EnhancerError.UNAVAILABLE, f"colorize unavailable: {unavailable_reason()}")
     key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-    cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    with _lock:
-        cached = _cache.get(key)
-        if cached is None:
-            model = _OnnxColorizer(files[0]) if path is not None else (
-                colorize_models.CaffeColorizer(*files)
-            )
-            _cache.clear()  # an older version of the files is no longer needed
-            cached = _cache[key] = model
-    return cached
+    if path is not None:
+        return _models.get(key, lambda: _OnnxColorizer(files[0]))
+    return _models.get(key, lambda: colorize_models.CaffeColorizer(*files))
 
 
 def _input_size(session, settings: dict) -> int:
@@ -183,19 +174,9 @@ def colorize(picture: Picture, progress: Progress = ignore) -> Picture:
     return picture.with_rgb(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB))
 
 
-def _run(picture: Picture, _params: dict, progress: Progress) -> Result:
+def run(picture: Picture, _params: dict, progress: Progress) -> Result:
+    """The ``colorize`` operation (registered in ``operations``)."""
     return Result({"colored": colorize(picture, progress)})
-
-
-register(
-    Operation(
-        "colorize",
-        "Colorize",
-        _run,
-        unavailable_reason=unavailable_reason,
-        outputs=("colored",),
-    )
-)
 
 
 # --------------------------------------------------------------------------- installing models

@@ -30,6 +30,8 @@ class EnhancerError(Exception):
     TEMPORARY = "temporary"
     # A synchronous call could not see its job finish within its wait (queue ahead included).
     WAIT_TIMEOUT = "wait_timeout"
+    # The worker's time limit stopped the job (a bigger photo or a lighter operation may fit).
+    TIMEOUT = "timeout"
     INTERNAL = "internal"
     # The service itself cannot take or keep work right now (apps/uploads/liveness.py).
     QUEUE_UNAVAILABLE = "queue_unavailable"

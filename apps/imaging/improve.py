@@ -14,22 +14,15 @@ when it is B/W but no colorizer is installed, ``info["colorize_unavailable"]`` s
 
 from __future__ import annotations
 
-import importlib
-
 from . import bw, colorize
 from .errors import EnhancerError
-from .operations import REGISTRY, Operation, Result, get, register
+from .operation import Operation, Result, get
 from .picture import Picture
 from .progress import Progress, scaled
 
 
 def _restore() -> Operation:
-    """The registered ``restore``; imports its module once if nothing registered it yet."""
-    if "restore" not in REGISTRY:
-        try:
-            importlib.import_module(f"{__package__}.restore")
-        except ImportError:
-            pass
+    """Whatever ``operations`` registered as ``restore`` (tests and installations may swap it)."""
     return get("restore")
 
 
@@ -68,13 +61,3 @@ def run(picture: Picture, _params: dict, progress: Progress) -> Result:
             outputs["colored"] = outputs["colorized_improved"]
     return Result(outputs, info)
 
-
-register(
-    Operation(
-        "improve",
-        "Improve",
-        run,
-        unavailable_reason=unavailable_reason,
-        outputs=("improved", "colorized_improved", "colored"),
-    )
-)

@@ -3,44 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from . import contrast, dehaze, restore, upscale
+from . import colorize, contrast, dehaze, improve, restore, upscale
 from .errors import EnhancerError
+from .operation import (
+    NAMES,
+    REGISTRY,
+    Operation,
+    Result,
+    always_available,
+    get,
+    no_params,
+    register,
+)
 from .picture import Picture
 from .progress import Progress
 
-
-@dataclass
-class Result:
-    """Named output pictures (``improved``, ``resolved``, …) plus JSON-safe facts about the run."""
-
-    outputs: dict[str, Picture]
-    info: dict = field(default_factory=dict)
-
-
-def no_params(params: dict) -> dict:
-    if params:
-        raise EnhancerError(
-            EnhancerError.BAD_PARAMS, f"This operation takes no parameters: {sorted(params)}."
-        )
-    return {}
-
-
-def always_available() -> str | None:
-    return None
-
-
-@dataclass(frozen=True)
-class Operation:
-    name: str
-    label: str
-    run: Callable[[Picture, dict, Progress], Result]
-    # Validates and normalises parameters; raises EnhancerError(BAD_PARAMS).
-    clean_params: Callable[[dict], dict] = no_params
-    # None when the operation can run here, else why not ("no colorizer model installed").
-    unavailable_reason: Callable[[], str | None] = always_available
-    outputs: tuple[str, ...] = ()
+# Callers reach the vocabulary through this module; these names are its public face.
+__all__ = [
+    "NAMES",
+    "REGISTRY",
+    "Operation",
+    "Result",
+    "always_available",
+    "availability",
+    "get",
+    "no_params",
+    "register",
+    "run",
+]
 
 
 def _single(kind: str, fn: Callable[[Picture, Progress], Picture]):
@@ -48,14 +39,6 @@ def _single(kind: str, fn: Callable[[Picture, Progress], Picture]):
         return Result({kind: fn(picture, progress)})
 
     return run
-
-
-REGISTRY: dict[str, Operation] = {}
-
-
-def register(operation: Operation) -> Operation:
-    REGISTRY[operation.name] = operation
-    return operation
 
 
 register(
@@ -75,16 +58,26 @@ register(
     )
 )
 register(Operation("restore", "Restore", restore.run, outputs=("improved",)))
-
-
-def get(name: str) -> Operation:
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise EnhancerError(
-            EnhancerError.UNKNOWN_OPERATION,
-            f"Unknown operation {name!r}; choose one of {', '.join(sorted(REGISTRY))}.",
-        ) from None
+register(
+    Operation(
+        "colorize",
+        "Colorize",
+        colorize.run,
+        unavailable_reason=colorize.unavailable_reason,
+        outputs=("colored",),
+    )
+)
+register(
+    Operation(
+        "improve",
+        "Improve",
+        improve.run,
+        unavailable_reason=improve.unavailable_reason,
+        outputs=("improved", "colorized_improved", "colored"),
+    )
+)
+if tuple(REGISTRY) != NAMES:  # settings and pages read NAMES; the registry must match it
+    raise RuntimeError(f"registered {tuple(REGISTRY)}, but operation.NAMES is {NAMES}")
 
 
 def availability() -> dict[str, str | None]:
@@ -93,16 +86,13 @@ def availability() -> dict[str, str | None]:
 
 
 def run(name: str, picture: Picture, params: dict, progress: Progress) -> Result:
+    """Perform ``name`` on ``picture``. ``params`` must be cleaned already (the operation's
+    ``clean_params``: the service does it at submission, the command line before it calls)."""
     operation = get(name)
-    cleaned = operation.clean_params(dict(params or {}))
     reason = operation.unavailable_reason()
     if reason:
         raise EnhancerError(EnhancerError.UNAVAILABLE, f"{name} unavailable: {reason}")
-    result = operation.run(picture, cleaned, progress)
+    result = operation.run(picture, params, progress)
     progress(1.0)
     return result
 
-
-# Operations that live in their own modules register themselves when imported; importing them
-# here (last, once the registry exists) makes every caller of this module see them.
-from . import colorize, improve  # noqa: E402, F401

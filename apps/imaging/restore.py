@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from . import superres
+from .operation import Result
 from .picture import Picture
 from .progress import Progress, ignore, scaled
 
@@ -237,9 +238,7 @@ def restore(picture: Picture, progress: Progress = ignore) -> tuple[Picture | No
     return picture.with_rgb(rgb), assessment
 
 
-def run(picture: Picture, _params: dict, progress: Progress = ignore):
-    from .operations import Result
-
+def run(picture: Picture, _params: dict, progress: Progress = ignore) -> Result:
     improved, assessment = restore(picture, progress)
     outputs = {"improved": improved} if improved is not None else {}
     return Result(outputs, {"assessment": assessment})

@@ -12,7 +12,8 @@ from apps.imaging.errors import EnhancerError
 from apps.imaging.progress import Progress
 
 from .base import ProviderResult
-from .http import Http, produced
+from .cloud import CloudProvider, access_error
+from .http import produced
 
 METHODS = {
     "upscale": ("image_quality_enhance", "resolved"),
@@ -37,17 +38,16 @@ ERRORS = {
 }
 
 
-class BaiduProvider:
+class BaiduProvider(CloudProvider):
     name = "baidu"
+    title = "Baidu image-process"
 
     def __init__(self, url: str | None = None, api_key: str | None = None,
                  secret_key: str | None = None, timeout: float | None = None,
                  retries: int | None = None) -> None:
-        self.url = (url or settings.ENHANCER_BAIDU_URL).rstrip("/")
+        super().__init__(url or settings.ENHANCER_BAIDU_URL, timeout, retries)
         self.api_key = api_key if api_key is not None else settings.ENHANCER_BAIDU_API_KEY
         self.secret_key = secret_key if secret_key is not None else settings.ENHANCER_BAIDU_SECRET_KEY
-        self.http = Http("Baidu image-process", timeout or settings.ENHANCER_PROVIDER_TIMEOUT,
-                         settings.ENHANCER_PROVIDER_RETRIES if retries is None else retries)
         self._token: tuple[str, float] | None = None
         self._lock = threading.Lock()
 
@@ -57,6 +57,16 @@ class BaiduProvider:
         if not (self.api_key and self.secret_key):
             return "ENHANCER_BAIDU_API_KEY and ENHANCER_BAIDU_SECRET_KEY are not set."
         return None
+
+    def check_params(self, operation: str, params: dict) -> None:
+        """image_quality_enhance enlarges photos by 2, nothing else.
+
+        Jobs always come with cleaned parameters, so with the engine's default factor (4) they
+        are refused here, at submission. Only a direct caller may leave them out, meaning the
+        one thing Baidu offers."""
+        factor, kind = params.get("factor", 2), params.get("kind", "photo")
+        if operation == "upscale" and (factor, kind) != (2, "photo"):
+            raise EnhancerError(EnhancerError.BAD_PARAMS, "Baidu only upscales photos by 2.")
 
     def access_token(self, renew: bool = False) -> str:
         with self._lock:
@@ -78,11 +88,9 @@ class BaiduProvider:
             return self._token[0]
 
     def run(self, operation: str, data: bytes, params: dict, progress: Progress) -> ProviderResult:
-        reason = self.unavailable_reason(operation)
-        if reason:
-            raise EnhancerError(EnhancerError.UNAVAILABLE, reason)
-        if operation == "upscale" and (params.get("factor", 2), params.get("kind", "photo")) != (2, "photo"):
-            raise EnhancerError(EnhancerError.BAD_PARAMS, "Baidu only upscales photos by 2.")
+        self.require(operation)
+        # Checked at submission already; a direct caller gets the same refusal before any call.
+        self.check_params(operation, params)
         method, kind = METHODS[operation]
         form = {"image": base64.b64encode(data).decode()}
         progress(0.1)
@@ -106,6 +114,5 @@ class BaiduProvider:
 def _error(payload: dict) -> EnhancerError:
     code = payload.get("error_code")
     message = f"Baidu image-process: {payload.get('error_msg')} ({code})"
-    if code in TEMPORARY_CODES:
-        return EnhancerError(EnhancerError.TEMPORARY, message, temporary=True)
-    return EnhancerError(ERRORS.get(code, EnhancerError.INTERNAL), message)
+    found = access_error(message, throttled=code in TEMPORARY_CODES, refused=False)
+    return found or EnhancerError(ERRORS.get(code, EnhancerError.INTERNAL), message)

@@ -29,5 +29,12 @@ class Provider(Protocol):
     def unavailable_reason(self, operation: str) -> str | None:
         """None when ``operation`` can run, else a sentence saying why not."""
 
+    def check_params(self, operation: str, params: dict) -> None:
+        """Optional. Raise EnhancerError(BAD_PARAMS) for cleaned ``params`` this provider
+        cannot honour.
+
+        Called once, at submission (``uploads.services.validate_operation``), so a job the
+        provider would refuse is never queued."""
+
     def run(self, operation: str, data: bytes, params: dict, progress: Progress) -> ProviderResult:
         """Perform ``operation`` on the encoded image ``data``; raise EnhancerError on failure."""

@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 import requests
 
+from apps.common.images import image_limits
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
 
 from .base import ProducedImage
-from .limits import image_limits
 
 log = logging.getLogger(__name__)
 

@@ -10,20 +10,20 @@ from apps.imaging.errors import EnhancerError
 from apps.imaging.progress import Progress
 
 from .base import ProviderResult
-from .http import Http, produced
+from .cloud import CloudProvider, access_error
+from .http import produced
 
 
-class MeituProvider:
+class MeituProvider(CloudProvider):
     name = "meitu"
+    title = "Meitu aiquality"
 
     def __init__(self, url: str | None = None, api_key: str | None = None,
                  api_secret: str | None = None, timeout: float | None = None,
                  retries: int | None = None) -> None:
-        self.url = (url or settings.ENHANCER_MEITU_URL).rstrip("/")
+        super().__init__(url or settings.ENHANCER_MEITU_URL, timeout, retries)
         self.api_key = api_key if api_key is not None else settings.ENHANCER_MEITU_API_KEY
         self.api_secret = api_secret if api_secret is not None else settings.ENHANCER_MEITU_API_SECRET
-        self.http = Http("Meitu aiquality", timeout or settings.ENHANCER_PROVIDER_TIMEOUT,
-                         settings.ENHANCER_PROVIDER_RETRIES if retries is None else retries)
 
     def unavailable_reason(self, operation: str) -> str | None:
         if operation != "restore":
@@ -33,9 +33,7 @@ class MeituProvider:
         return None
 
     def run(self, operation: str, data: bytes, params: dict, progress: Progress) -> ProviderResult:
-        reason = self.unavailable_reason(operation)
-        if reason:
-            raise EnhancerError(EnhancerError.UNAVAILABLE, reason)
+        self.require(operation)
         body = {
             "parameter": {"rsp_media_type": "base64"},
             "media_info_list": [{
@@ -63,10 +61,13 @@ def _error(status: int, payload: dict) -> EnhancerError:
     message = f"Meitu aiquality: {payload.get('ErrorMsg')} ({payload.get('ErrorCode')}): {payload.get('Data')}"
     # Meitu answers every failure with HTTP 400, so its error name says what went wrong.
     name = payload.get("ErrorMsg")
-    if status == 429 or name in ("QPS_LIMIT_EXCEEDED", "DAILY_QUOTA_EXCEEDED"):
-        return EnhancerError(EnhancerError.TEMPORARY, message, temporary=True)
-    if status in (401, 403) or name == "INVALID_API_KEY":
-        return EnhancerError(EnhancerError.UNAVAILABLE, message)
+    found = access_error(
+        message,
+        throttled=status == 429 or name in ("QPS_LIMIT_EXCEEDED", "DAILY_QUOTA_EXCEEDED"),
+        refused=status in (401, 403) or name == "INVALID_API_KEY",
+    )
+    if found:
+        return found
     if name == "INVALID_IMAGE":
         return EnhancerError(EnhancerError.NOT_AN_IMAGE, message)
     if name == "PROCESS_ERROR" and str(payload.get("Data", "")).startswith(("timeout", "temporary")):

@@ -10,7 +10,8 @@ from apps.imaging.errors import EnhancerError
 from apps.imaging.progress import Progress
 
 from .base import ProviderResult
-from .http import Http, produced
+from .cloud import CloudProvider, access_error
+from .http import produced
 
 # VK's improve object → our output kinds. The spec's example answers "colorized", its table
 # "colored": both are read.
@@ -23,15 +24,14 @@ WANTED = {
 }
 
 
-class VkProvider:
+class VkProvider(CloudProvider):
     name = "vk"
+    title = "VK Cloud Vision"
 
     def __init__(self, url: str | None = None, token: str | None = None,
                  timeout: float | None = None, retries: int | None = None) -> None:
-        self.url = (url or settings.ENHANCER_VK_URL).rstrip("/")
+        super().__init__(url or settings.ENHANCER_VK_URL, timeout, retries)
         self.token = token if token is not None else settings.ENHANCER_VK_TOKEN
-        self.http = Http("VK Cloud Vision", timeout or settings.ENHANCER_PROVIDER_TIMEOUT,
-                         settings.ENHANCER_PROVIDER_RETRIES if retries is None else retries)
 
     def unavailable_reason(self, operation: str) -> str | None:
         if operation not in (*WANTED, "upscale"):
@@ -41,12 +41,11 @@ class VkProvider:
         return None
 
     def run(self, operation: str, data: bytes, params: dict, progress: Progress) -> ProviderResult:
-        reason = self.unavailable_reason(operation)
-        if reason:
-            raise EnhancerError(EnhancerError.UNAVAILABLE, reason)
+        self.require(operation)
         if operation == "upscale":
             mode = "resolution"
-            meta = {"mode": [mode], "rfactor": params.get("factor", 2),
+            # Cleaned parameters (the engine's clean_params) always carry the factor.
+            meta = {"mode": [mode], "rfactor": params["factor"],
                     "ftype": params.get("kind", "photo"), "images": [{"name": "file"}]}
         else:
             mode = "improve"
@@ -84,10 +83,9 @@ class VkProvider:
 def _envelope_error(status, body) -> EnhancerError:
     text = body if isinstance(body, str) else json.dumps(body)
     message = f"VK Cloud Vision: {text}"
-    if status == 429:
-        return EnhancerError(EnhancerError.TEMPORARY, message, temporary=True)
-    if status in (401, 403):
-        return EnhancerError(EnhancerError.UNAVAILABLE, message)
+    found = access_error(message, throttled=status == 429, refused=status in (401, 403))
+    if found:
+        return found
     if text == "empty image":
         return EnhancerError(EnhancerError.EMPTY_IMAGE, message)
     if isinstance(text, str) and text.startswith("invalid image"):

@@ -108,13 +108,13 @@ GENERAL = {
     EnhancerError.UNAVAILABLE: gettext_lazy("This operation is unavailable on this server."),
     EnhancerError.TEMPORARY: gettext_lazy("A temporary problem; the job will be tried again."),
     EnhancerError.INTERNAL: gettext_lazy("An internal error stopped the job."),
-    "timeout": gettext_lazy("The operation took too long and was stopped."),
-    "over_time_limit": gettext_lazy("This would take longer than this server allows for one job."),
-    "wait_timeout": gettext_lazy("This would not finish in time; try again later."),
-    "quota_exceeded": gettext_lazy("The quota is used up for now."),
-    "queue_unavailable": gettext_lazy("The job queue cannot be reached right now; try again shortly."),
-    "storage_unavailable": gettext_lazy("File storage cannot be reached right now; try again shortly."),
-    "worker_lost": gettext_lazy("The worker running the job stopped; it will be tried again."),
+    EnhancerError.TIMEOUT: gettext_lazy("The operation took too long and was stopped."),
+    EnhancerError.OVER_TIME_LIMIT: gettext_lazy("This would take longer than this server allows for one job."),
+    EnhancerError.WAIT_TIMEOUT: gettext_lazy("This would not finish in time; try again later."),
+    EnhancerError.QUOTA_EXCEEDED: gettext_lazy("The quota is used up for now."),
+    EnhancerError.QUEUE_UNAVAILABLE: gettext_lazy("The job queue cannot be reached right now; try again shortly."),
+    EnhancerError.STORAGE_UNAVAILABLE: gettext_lazy("File storage cannot be reached right now; try again shortly."),
+    EnhancerError.WORKER_LOST: gettext_lazy("The worker running the job stopped; it will be tried again."),
 }
 
 RETRYING = "Retrying: "

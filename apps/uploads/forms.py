@@ -4,28 +4,14 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from apps.common.forms import MultipleFileField
+from apps.common.images import read_upload, validate_image
 from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 
 from . import costs, services
 from .error_text import translate_error
 from .operation_text import operation_label
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "multiple": True}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in files if item] or [
-            super().clean(None, initial)
-        ]
 
 
 def operation_choices() -> list[tuple[str, str]]:
@@ -65,7 +51,7 @@ class UploadForm(forms.Form):
         images, errors = [], []
         for index, upload in enumerate(uploads):
             try:
-                images.append(services.validate_image(services.read_upload(upload), upload.name))
+                images.append(validate_image(read_upload(upload), upload.name))
             except EnhancerError as error:
                 self.file_errors[index] = translate_error(error)
                 errors.append(f"{upload.name}: {self.file_errors[index]}")
@@ -80,10 +66,9 @@ class UploadForm(forms.Form):
         if operation:
             params = {}
             if operation == "upscale":
+                # What was chosen; the engine's clean_params fills in its defaults (one place).
                 params = {
-                    "factor": cleaned.get("factor") or 4,
-                    "kind": cleaned.get("kind") or "photo",
-                    "quality": cleaned.get("quality") or "best",
+                    name: cleaned[name] for name in ("factor", "kind", "quality") if cleaned.get(name)
                 }
             try:
                 cleaned["params"] = services.validate_operation(operation, params)

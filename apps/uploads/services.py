@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from apps import providers
+from apps.common.images import ValidatedImage, validate_image
 from apps.imaging import codec, operations
 from apps.imaging.errors import EnhancerError
-from apps.providers.limits import image_limits
 
 from . import cleanup, costs
 from .models import Job, Output
@@ -24,34 +23,19 @@ log = logging.getLogger(__name__)
 MAX_RETRIES = 3
 
 
-@dataclass(frozen=True)
-class ValidatedImage:
-    data: bytes
-    name: str
-    info: codec.ImageInfo
-
-
-def read_upload(upload) -> bytes:
-    """Read an uploaded file, refusing an oversize one before it is read into memory."""
-    limit = image_limits().max_bytes
-    if upload.size is not None and upload.size > limit:
-        raise EnhancerError(
-            EnhancerError.FILE_TOO_LARGE,
-            f"{upload.name} is {upload.size / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB.",
-        )
-    return upload.read()
-
-
-def validate_image(data: bytes, name: str) -> ValidatedImage:
-    """Decode the whole image under the configured limits; raise EnhancerError if it is unfit."""
-    return ValidatedImage(data, name[:255], codec.inspect(data, image_limits()))
-
-
 def validate_operation(operation: str, params: dict) -> dict:
+    """The one check of an operation and its parameters, at submission: the engine's
+    ``clean_params`` (types, ranges, defaults), then the provider's availability and its own
+    limits. The cleaned parameters are stored with the job and the worker trusts them."""
     cleaned = operations.get(operation).clean_params(dict(params or {}))
-    reason = providers.for_operation(operation).unavailable_reason(operation)
+    provider = providers.for_operation(operation)
+    reason = provider.unavailable_reason(operation)
     if reason:
         raise EnhancerError(EnhancerError.UNAVAILABLE, f"{operation} unavailable: {reason}")
+    # Optional in the interface: a provider without limits of its own need not define it.
+    check_params = getattr(provider, "check_params", None)
+    if check_params is not None:
+        check_params(operation, cleaned)
     return cleaned
 
 
@@ -62,14 +46,18 @@ def create_jobs(
     params: dict,
     source: str = Job.Source.WEB,
     api_client=None,
+    prepared: bool = False,
 ) -> list[Job]:
     """Store the inputs and queue one job per image, all or none.
+
+    ``prepared``: ``params`` came from :func:`validate_operation` in this request already.
 
     Raises EnhancerError ``storage_unavailable`` / ``queue_unavailable`` (temporary: every
     surface answers 503) with nothing left stored when the files or the messages cannot be
     written.
     """
-    params = validate_operation(operation, params)
+    if not prepared:
+        params = validate_operation(operation, params)
     plans = costs.admit(operation, params, images)
     jobs: list[Job] = []
     try:

@@ -40,9 +40,10 @@ def process_job(self, job_id: int) -> None:
             raise self.retry(countdown=5 * 2**self.request.retries) from error
         services.fail(job_id, error, attempt)
     except SoftTimeLimitExceeded:
-        services.fail(
-            job_id, EnhancerError("timeout", "The operation took too long and was stopped."), attempt
+        stopped = EnhancerError(
+            EnhancerError.TIMEOUT, "The operation took too long and was stopped."
         )
+        services.fail(job_id, stopped, attempt)
     except (OperationalError, InterfaceError) as error:
         # The database went away under the job (restart, failover, killed connection): a new
         # connection and a later attempt; if that fails too the sweeper finds the job.

@@ -9,13 +9,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from apps.common.files import private_file_response
+from apps.common.images import image_limits
 from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
-from apps.providers.limits import image_limits
 
 from . import costs, partial, services
 from .error_text import translate_message
-from .files import input_filename, output_filename, private_file_response
+from .files import input_filename, output_filename
 from .forms import UploadForm
 from .models import Job
 from .operation_text import describe_operations, duration_text, status_label, translate_wait
@@ -39,7 +40,7 @@ def new(request: HttpRequest) -> HttpResponse:
             try:
                 jobs = services.create_jobs(
                     request.user, form.cleaned_data["photos"], form.cleaned_data["operation"],
-                    form.cleaned_data["params"],
+                    form.cleaned_data["params"], prepared=True,
                 )
             except EnhancerError as error:
                 # Queue or storage down (503, nothing stored), or a refusal at submission.

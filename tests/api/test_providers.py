@@ -144,3 +144,22 @@ def test_the_provider_is_chosen_per_operation(settings):
     assert providers.for_operation("dehaze").name == "baidu"
     assert providers.for_operation("restore").name == "meitu"
     assert providers.for_operation("contrast").name == "local"
+
+
+@pytest.mark.django_db
+def test_a_providers_own_limits_refuse_the_job_at_submission(settings, monkeypatch, alice):
+    """Baidu upscales photos by 2 only: x4 is refused before anything is stored or queued."""
+    from apps.common.images import validate_image
+    from apps.uploads import services
+    from apps.uploads.models import Job
+
+    monkeypatch.setitem(providers._instances, "baidu",
+                        BaiduProvider(url="http://baidu.invalid", api_key="k", secret_key="s"))
+    settings.ENHANCER_PROVIDERS = {**settings.ENHANCER_PROVIDERS, "upscale": "baidu"}
+    assert services.validate_operation("upscale", {"factor": 2})["factor"] == 2
+    image = validate_image(image_bytes(), "photo.png")
+    for params in ({"factor": 4}, {"factor": 2, "kind": "art"}):
+        error = raises(EnhancerError.BAD_PARAMS, lambda params=params: services.create_job(
+            alice, image, "upscale", params, Job.Source.WEB))
+        assert error.message == "Baidu only upscales photos by 2."
+    assert not Job.objects.exists()

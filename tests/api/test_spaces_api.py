@@ -29,6 +29,14 @@ def test_enroll_recognize_list_and_delete(client, secrets, face):
     assert response.status_code == 201 and response.json()["person_id"] == 7
     found = client.post("/api/spaces/3/recognize/", {"file": face("obama2.jpg")}, **auth(secrets)).json()
     assert [person["tag"] for person in found["persons"]] == ["person7"]
+    (person,) = found["persons"]
+    assert (person["person_id"], person["new"], found["aliases_changed"]) == (7, False, False)
+    assert person["similarity"] >= 0.9 and len(person["coord"]) == 4
+    stranger = client.post("/api/spaces/3/recognize/", {"file": face("biden.jpg")}, **auth(secrets)).json()
+    # The native API says "nobody" plainly: no person, no similarity (VK's answer says 1).
+    assert [(p["tag"], p["person_id"], p["similarity"]) for p in stranger["persons"]] == [
+        ("undefined", None, None)
+    ]
     persons = client.get("/api/spaces/3/persons/", **auth(secrets)).json()
     assert [(p["person_id"], p["faces"]) for p in persons] == [(7, 1)]
     assert len(client.get("/api/spaces/3/persons/7/faces/", **auth(secrets)).json()) == 1
@@ -70,3 +78,14 @@ def test_truncate_empties_the_space(client, secrets, face):
 
 def test_anonymous_callers_are_refused(client):
     assert client.get("/api/spaces/3/persons/").status_code in (401, 403)
+
+
+def test_the_schema_documents_recognition_results(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    persons = components["Recognized"]["properties"]["persons"]
+    assert persons["items"] == {"$ref": "#/components/schemas/RecognizedPerson"}
+    person = components["RecognizedPerson"]["properties"]
+    assert {"person_id", "tag", "coord", "aliases", "new", "similarity", "sex", "age",
+            "emotion", "frontality", "visibility"} <= set(person)
+    assert person["person_id"]["nullable"] and person["similarity"]["nullable"]

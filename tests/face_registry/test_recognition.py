@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.api.compat import vk
 from apps.face_registry import services
 from apps.face_registry.models import Face, Person
 from apps.imaging.errors import EnhancerError
@@ -22,11 +23,12 @@ def test_an_enrolled_person_is_recognised_in_another_photo(space, face_photo):
     services.set_face(space, 1, face_photo("obama.jpg"), "obama.jpg")
     result = services.recognize(space, face_photo("obama2.jpg"), "obama2.jpg", create_new=False)
     assert [face.tag for face in result.faces] == ["person1"]
-    person = result.faces[0].as_dict()
+    assert result.faces[0].similarity >= services.MATCH_SIMILARITY
+    person = vk.person_object(result.faces[0])
     assert person["similarity"] >= services.MATCH_SIMILARITY
     # VK documents aliases_changed once per response, not per person.
     assert person["aliases"] == [] and "aliases_changed" not in person
-    assert result.aliases_changed is False
+    assert result.persons_created is False
     left, top, right, bottom = person["coord"]
     assert 0 <= left < right <= result.width and 0 <= top < bottom <= result.height
     for key in ("confidence", "awesomeness", "frontality", "visibility"):
@@ -38,7 +40,8 @@ def test_a_stranger_is_undefined_without_create_new(space, face_photo):
     services.set_face(space, 1, face_photo("obama.jpg"), "obama.jpg")
     result = services.recognize(space, face_photo("biden.jpg"), "biden.jpg", create_new=False)
     assert [face.tag for face in result.faces] == ["undefined"]
-    assert result.faces[0].similarity == 1.0  # as in VK's own example
+    assert result.faces[0].person_id is None and result.faces[0].similarity is None
+    assert vk.person_object(result.faces[0])["similarity"] == 1.0  # as in VK's own example
     assert Person.objects.filter(space=space).count() == 1
 
 
@@ -46,12 +49,13 @@ def test_a_stranger_becomes_the_next_person_with_create_new(space, face_photo):
     services.set_face(space, 1, face_photo("obama.jpg"), "obama.jpg")
     first = services.recognize(space, face_photo("biden.jpg"), "biden.jpg", create_new=True)
     assert [face.tag for face in first.faces] == ["person2"]
-    assert first.aliases_changed and first.faces[0].aliases_changed
+    assert first.persons_created and first.faces[0].created
     assert first.faces[0].similarity == 1.0
+    assert vk.person_object(first.faces[0])["similarity"] == 1.0
     assert Face.objects.filter(person__person_id=2, space=space).count() == 1
     again = services.recognize(space, face_photo("biden.jpg"), "biden.jpg", create_new=True)
     assert [face.tag for face in again.faces] == ["person2"]
-    assert not again.aliases_changed
+    assert not again.persons_created
     assert Person.objects.filter(space=space).count() == 2
 
 
@@ -136,7 +140,7 @@ def test_a_photo_without_a_face_gives_no_persons(space):
     Image.new("RGB", (200, 160), (120, 160, 200)).save(buffer, "JPEG")
     result = services.recognize(space, buffer.getvalue(), "sky.jpg", create_new=True)
     assert result.faces == []
-    assert result.as_object("file") == {"status": 0, "name": "file"}
+    assert vk.recognize_object("file", result) == {"status": 0, "name": "file"}
     with pytest.raises(EnhancerError) as caught:
         services.set_face(space, 1, buffer.getvalue(), "sky.jpg")
     assert caught.value.code == EnhancerError.NO_FACE

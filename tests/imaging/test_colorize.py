@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -11,11 +12,18 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from apps.imaging import colorize, improve, operations
+from apps.imaging import colorize, colorize_models, improve, operations
 from apps.imaging.errors import EnhancerError
 from apps.imaging.model_files import sha256_file
 from apps.imaging.operations import Operation, Result
 from apps.imaging.picture import Picture
+from tests.imaging.caffe_files import write_tiny_caffe_colorizer
+from tests.imaging.torch_files import (
+    tiny_eccv16,
+    tiny_siggraph17,
+    write_pickle_bomb,
+    write_state_dict,
+)
 
 
 def _model(path, weights=(0.0, 0.0), bias=(40.0, 30.0), pool=4, hints=False):
@@ -223,3 +231,127 @@ def test_improve_bw_photo_without_colorizer(fake_restore, model_dir):
     assert list(result.outputs) == ["improved"]
     assert result.info["bw"] is True
     assert result.info["colorize_unavailable"] == colorize.UNAVAILABLE
+
+
+# --------------------------------------------------------------------------- the public releases
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _constant_ab(logits, centres, scale=colorize_models.ANNEALED_MEAN_SCALE) -> np.ndarray:
+    weights = np.exp(scale * np.asarray(logits, np.float64))
+    return np.asarray(centres, np.float64).T @ (weights / weights.sum())
+
+
+def test_caffe_release_installs_file_by_file_and_runs_with_cv2_dnn(tmp_path, model_dir):
+    centres = np.array([[0.0, 0.0], [60.0, -20.0], [-30.0, 50.0]])
+    logits = np.array([0.0, 1.0, 0.5])
+    files = write_tiny_caffe_colorizer(tmp_path / "download", logits, centres)
+    assert colorize.unavailable_reason() == colorize.UNAVAILABLE
+    for path in files[:2]:
+        colorize.install_model(path, _sha(path), model_dir)
+        reason = colorize.unavailable_reason()
+        assert "incomplete" in reason and files[2].name in reason  # honest about what is missing
+    colorize.install_model(files[2], _sha(files[2]), model_dir)
+    assert colorize.unavailable_reason() is None
+    ab = _ab(operations.run("colorize", _grey_picture(), {}, lambda _f: None).outputs["colored"])
+    expected = _constant_ab(logits, centres)  # the annealed mean of the bin centres
+    assert abs(float(np.median(ab[:, :, 0])) - expected[0]) < 3
+    assert abs(float(np.median(ab[:, :, 1])) - expected[1]) < 3
+
+
+def test_a_broken_hull_file_is_reported_not_guessed(tmp_path, model_dir):
+    files = write_tiny_caffe_colorizer(model_dir, np.zeros(3), np.zeros((3, 2)))
+    np.save(files[2], np.zeros((3, 3)))
+    with pytest.raises(EnhancerError) as error:
+        colorize.colorize(_grey_picture())
+    assert error.value.code == EnhancerError.UNAVAILABLE and "ab bin centres" in error.value.message
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_eccv16_state_dict_is_converted_once_to_onnx(tmp_path, model_dir, legacy):
+    state = tiny_eccv16(bins=3)
+    state["model8.6.bias"] = np.array([0.0, 2.0, 1.0])
+    state["model_out.weight"] = np.array([[0.0, 0.5, 0.0], [0.2, 0.2, 0.4]]).reshape(2, 3, 1, 1)
+    source = write_state_dict(tmp_path / "colorization_release_v2-00000000.pth", state, legacy)
+    digest = _sha(source)
+    named = source.rename(tmp_path / f"colorization_release_v2-{digest[:8]}.pth")
+    installed = colorize.install_model(named, digest, model_dir)
+    assert installed == model_dir / colorize.MODEL_FILE
+    sidecar = json.loads((model_dir / colorize.SIDECAR_FILE).read_text())
+    assert sidecar["architecture"] == "eccv16" and sidecar["l_offset"] == 0
+    model = onnx.load(str(installed))
+    assert [i.name for i in model.graph.input] == ["input_l"]
+    ab = _ab(colorize.colorize(_grey_picture()))
+    softmax = np.exp([0.0, 2.0, 1.0]) / np.exp([0.0, 2.0, 1.0]).sum()
+    expected = 110 * state["model_out.weight"][:, :, 0, 0] @ softmax
+    assert abs(float(np.median(ab[:, :, 0])) - expected[0]) < 3
+    assert abs(float(np.median(ab[:, :, 1])) - expected[1]) < 3
+
+
+def test_siggraph17_state_dict_is_converted(tmp_path, model_dir):
+    state = tiny_siggraph17()
+    state["model_out.0.bias"] = np.array([0.3, -0.2])
+    source = write_state_dict(tmp_path / "siggraph17.pth", state)
+    colorize.install_model(source, _sha(source), model_dir)
+    assert json.loads((model_dir / colorize.SIDECAR_FILE).read_text())["architecture"] == "siggraph17"
+    ab = _ab(colorize.colorize(_grey_picture()))
+    expected = 110 * np.tanh([0.3, -0.2])
+    assert abs(float(np.median(ab[:, :, 0])) - expected[0]) < 3
+    assert abs(float(np.median(ab[:, :, 1])) - expected[1]) < 3
+
+
+def _downloads(tmp_path):
+    folder = tmp_path / "downloads"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def _installed(model_dir) -> list:
+    return [path.name for path in model_dir.iterdir() if path.is_file()]
+
+
+def test_model_files_that_are_not_state_dicts_install_nothing(tmp_path, model_dir):
+    bomb = write_pickle_bomb(_downloads(tmp_path) / "evil.pth")
+    with pytest.raises(EnhancerError) as error:
+        colorize.install_model(bomb, _sha(bomb), model_dir)
+    assert error.value.code == EnhancerError.BAD_PARAMS and "os.system" in error.value.message
+    unrelated = write_state_dict(
+        _downloads(tmp_path) / "resnet.pth", {"fc.weight": np.zeros((2, 2))}
+    )
+    with pytest.raises(EnhancerError, match="neither ECCV16"):
+        colorize.install_model(unrelated, _sha(unrelated), model_dir)
+    assert _installed(model_dir) == []
+    assert not Path("/tmp/pwned-by-model").exists()
+    assert colorize.unavailable_reason() == colorize.UNAVAILABLE
+
+
+def test_a_hub_file_name_contradicting_the_digest_is_refused(tmp_path, model_dir):
+    source = write_state_dict(_downloads(tmp_path) / "siggraph17-df00044c.pth", tiny_siggraph17())
+    with pytest.raises(EnhancerError, match="df00044c"):
+        colorize.install_model(source, _sha(source), model_dir)
+    assert _installed(model_dir) == []
+
+
+@pytest.mark.parametrize("architecture", ["eccv16", "siggraph17"])
+def test_conversion_matches_the_pytorch_networks(architecture):
+    """Where PyTorch is installed (the bench extra): the numpy-built graph computes what the
+    colorizers package's own modules compute, on random weights of the same layout."""
+    torch = pytest.importorskip("torch")
+    from tests.imaging.torch_colorizers import build
+
+    rng = np.random.default_rng(5)
+    state = tiny_eccv16(rng=rng) if architecture == "eccv16" else tiny_siggraph17(rng=rng)
+    graph = colorize_models.state_dict_to_onnx(state)
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    lightness = rng.uniform(0, 100, (1, 1, 256, 256)).astype(np.float32)
+    ours = session.run(None, {"input_l": lightness})[0]
+    module = build(architecture, state)
+    with torch.no_grad():
+        theirs = module(torch.from_numpy(lightness)).numpy()
+    assert ours.shape == theirs.shape == (1, 2, 256, 256)
+    assert np.abs(ours - theirs).max() < 1e-3 * max(1.0, np.abs(theirs).max())

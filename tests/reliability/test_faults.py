@@ -11,6 +11,7 @@ import signal
 import pytest
 from django.db import connection
 
+from apps.common.images import validate_image
 from apps.imaging.errors import EnhancerError
 from apps.uploads import services
 from apps.uploads.cleanup import job_folder
@@ -28,7 +29,7 @@ def big_photo() -> bytes:
 
 
 def submit(owner, data: bytes) -> Job:
-    image = services.validate_image(data, "big.jpg")
+    image = validate_image(data, "big.jpg")
     return services.create_job(owner, image, "dehaze", {}, Job.Source.WEB)
 
 

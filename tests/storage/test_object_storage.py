@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from apps.api.downloads import signed_url
 from apps.api.models import ApiClient
-from apps.uploads.files import private_file_response
+from apps.common.files import private_file_response
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job
 from enhancer_site import storage_url

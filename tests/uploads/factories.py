@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from apps.common.images import validate_image
 from apps.uploads import services
 from apps.uploads.models import Job
 from tests.helpers import image_bytes
@@ -7,5 +8,5 @@ from tests.helpers import image_bytes
 
 def make_job(owner, operation: str = "contrast", data: bytes | None = None, name: str = "photo.png") -> Job:
     """A stored, queued job made through the real service (no enqueue: callbacks not run)."""
-    image = services.validate_image(data or image_bytes(), name)
+    image = validate_image(data or image_bytes(), name)
     return services.create_job(owner, image, operation, {}, Job.Source.WEB)

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.common.images import validate_image
 from apps.imaging import restore
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, services
@@ -33,7 +34,7 @@ def published(monkeypatch):
 
 
 def submit(owner, operation: str, params: dict | None = None, size=(96, 64)) -> Job:
-    image = services.validate_image(image_bytes(*size), "photo.png")
+    image = validate_image(image_bytes(*size), "photo.png")
     return services.create_job(owner, image, operation, params or {}, Job.Source.WEB)
 
 

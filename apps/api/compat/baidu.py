@@ -18,6 +18,7 @@ from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.common.images import validate_image
 from apps.imaging.errors import EnhancerError
 from apps.uploads import services
 from apps.uploads.models import Job
@@ -157,7 +158,7 @@ def _decode_image(request: HttpRequest) -> services.ValidatedImage:
         raise BaiduError(216201) from None
     if not data:
         raise BaiduError(216200)
-    return services.validate_image(data, "image")
+    return validate_image(data, "image")
 
 
 @csrf_exempt

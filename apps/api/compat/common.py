@@ -31,7 +31,7 @@ class Outcome:
     @property
     def temporary(self) -> bool:
         # A timeout or a retryable failure: asking again later may work.
-        return self.timed_out or self.job.error_code in (EnhancerError.TEMPORARY, "timeout")
+        return self.timed_out or self.job.error_code in (EnhancerError.TEMPORARY, EnhancerError.TIMEOUT)
 
     def output(self, kind: str) -> bytes | None:
         found = next((o for o in self.job.outputs.all() if o.kind == kind), None)
@@ -77,4 +77,6 @@ def submit(
     them (the queue it measured has since grown by the caller's own other jobs)."""
     if not prepared:
         params = prepare(operation, params, images)
-    return services.create_jobs(client.owner, images, operation, params, source, api_client=client)
+    return services.create_jobs(
+        client.owner, images, operation, params, source, api_client=client, prepared=True
+    )

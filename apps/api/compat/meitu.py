@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.common.images import validate_image
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
 from apps.uploads import services
@@ -100,7 +101,7 @@ def _image(item: dict, index: int) -> services.ValidatedImage:
     if len(data) > MAX_BYTES:
         raise image_error("the image is larger than 2 MB")
     try:
-        image = services.validate_image(data, f"media_{index}")
+        image = validate_image(data, f"media_{index}")
     except EnhancerError as error:
         raise image_error(error.message) from None
     info = image.info

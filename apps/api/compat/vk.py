@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.common.images import ValidatedImage, read_upload, validate_image
 from apps.face_registry import services as faces
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
+from apps.imaging.picture import Picture
 from apps.uploads import services
 from apps.uploads.models import Job
 from apps.uploads.partial import missing_parts
@@ -27,6 +31,7 @@ from .. import access
 from ..models import ApiClient
 from .common import Outcome, prepare, submit, wait_all
 
+T = TypeVar("T")
 OK, PERMANENT, TEMPORARY = 0, 1, 2
 
 
@@ -125,16 +130,35 @@ def meta_images(meta: dict) -> list[dict]:
     return images
 
 
-def read_image(request: HttpRequest, name: str) -> services.ValidatedImage:
+def read_image(request: HttpRequest, name: str) -> ValidatedImage:
+    return _read(request, name, validate_image)
+
+
+def read_face_photos(request: HttpRequest, entries: list[dict]) -> list[tuple[bytes | Picture, str]]:
+    """persons/* photos with their file names, each refused with VK's words before any is used.
+
+    A single photo (the usual request) is decoded once, here, and handed on decoded. Several
+    are only checked here and decoded again in turn by the face service: holding them all
+    decoded (float32, up to 600 MB each at the pixel limit) would cost far more than a decode.
+    """
+    if len(entries) == 1:
+        return [_read(request, entries[0]["name"], lambda data, name: (faces.decode(data), name))]
+    return [
+        (image.data, image.name)
+        for image in (read_image(request, entry["name"]) for entry in entries)
+    ]
+
+
+def _read(request: HttpRequest, name: str, take: Callable[[bytes, str], T]) -> T:
     upload = request.FILES.get(name)
     if upload is None:
         # The very words of VK's Go server (its multipart lookup error), as the spec shows.
         raise VkError(400, f"could not get image by name {name}: http: no such file")
     try:
-        data = services.read_upload(upload)
+        data = read_upload(upload)
         if not data:
             raise VkError(400, "empty image")
-        return services.validate_image(data, upload.name or name)
+        return take(data, upload.name or name)
     except EnhancerError as error:
         if error.code == EnhancerError.EMPTY_IMAGE:
             raise VkError(400, "empty image") from None
@@ -281,15 +305,65 @@ def persons_set(request: HttpRequest, client: ApiClient, meta: dict) -> JsonResp
     space = _space(client, meta)
     entries = meta_images(meta)
     person_ids = [_person_id(entry) for entry in entries]
-    images = [read_image(request, entry["name"]) for entry in entries]
+    photos = read_face_photos(request, entries)
     objects = []
-    for entry, person_id, image in zip(entries, person_ids, images, strict=True):
+    for entry, person_id, (photo, filename) in zip(entries, person_ids, photos, strict=True):
         try:
-            faces.set_face(space, person_id, image.data, image.name)
+            faces.set_face(space, person_id, photo, filename)
             objects.append({"status": OK, "name": entry["name"]})
         except EnhancerError as error:
             objects.append(_failed_object(entry["name"], error))
     return envelope(200, {"objects": objects})
+
+
+# FER's labels → the emotion names of VK's spec.
+EMOTION_NAMES = {
+    "angry": "Anger",
+    "disgust": "Disgust",
+    "fear": "Fear",
+    "happy": "Happiness",
+    "sad": "Sadness",
+    "surprise": "Surprise",
+    "neutral": "Neutral",
+}
+
+
+def _rounded(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def person_object(face: faces.RecognizedFace) -> dict:
+    """VK's ``person`` for one recognized face, keys in faces.PERSON_FIELDS order.
+
+    VK's quirks live here: a face like nobody is ``undefined`` with similarity 1 (as VK's own
+    example answers), values are rounded as in VK's examples, emotions carry the spec's names,
+    and the optional models' keys are left out (never null) when their model is not installed.
+    ``aliases_changed`` is not per person: VK documents it once per response.
+    """
+    answer = {
+        "tag": face.tag,
+        "coord": list(face.box),
+        "aliases": face.aliases,
+        "confidence": round(face.confidence, 5),
+        "similarity": 1.0 if face.similarity is None else round(face.similarity, 4),
+        "awesomeness": round(face.awesomeness, 4),
+        "sex": face.sex,
+        "age": face.age,
+        "emotion": None if face.emotion is None else EMOTION_NAMES.get(face.emotion, face.emotion),
+        "valence": _rounded(face.valence),
+        "arousal": _rounded(face.arousal),
+        "frontality": round(face.frontality, 4),
+        "visibility": round(face.visibility, 4),
+    }
+    return {key: value for key, value in answer.items() if value is not None}
+
+
+def recognize_object(name: str, result: faces.RecognizeResult) -> dict:
+    """VK's per-image ``object``; a photo without faces has no ``persons`` key."""
+    answer: dict = {"status": OK, "name": name}
+    if result.faces:
+        answer["persons"] = [person_object(face) for face in result.faces]
+    return answer
 
 
 @vk_endpoint
@@ -299,14 +373,14 @@ def persons_recognize(request: HttpRequest, client: ApiClient, meta: dict) -> Js
     if not isinstance(create_new, bool):
         raise VkError(400, "create_new must be a boolean")
     entries = meta_images(meta)
-    images = [read_image(request, entry["name"]) for entry in entries]
+    photos = read_face_photos(request, entries)
     objects = []
     aliases_changed = False
-    for entry, image in zip(entries, images, strict=True):
+    for entry, (photo, filename) in zip(entries, photos, strict=True):
         try:
-            result = faces.recognize(space, image.data, image.name, create_new)
-            objects.append(result.as_object(entry["name"]))
-            aliases_changed = aliases_changed or result.aliases_changed
+            result = faces.recognize(space, photo, filename, create_new)
+            objects.append(recognize_object(entry["name"], result))
+            aliases_changed = aliases_changed or result.persons_created
         except EnhancerError as error:
             objects.append(_failed_object(entry["name"], error))
     # The response table lists ``aliases_changed`` beside ``objects`` (no example shows it, nor

@@ -1,0 +1,45 @@
+"""What every cloud provider (VK, Baidu, Meitu) shares: its HTTP client, the availability check
+that opens each call, and the errors every cloud has in some form (over its rate or quota: try
+later; credentials refused: unavailable here until an admin fixes them)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from apps.imaging.errors import EnhancerError
+
+from .http import Http
+
+
+class CloudProvider:
+    name: str
+    title: str  # how errors and logs name the cloud: "VK Cloud Vision"
+
+    def __init__(self, url: str, timeout: float | None, retries: int | None) -> None:
+        self.url = url.rstrip("/")
+        self.http = Http(
+            self.title,
+            timeout or settings.ENHANCER_PROVIDER_TIMEOUT,
+            settings.ENHANCER_PROVIDER_RETRIES if retries is None else retries,
+        )
+
+    def unavailable_reason(self, operation: str) -> str | None:
+        raise NotImplementedError
+
+    def check_params(self, operation: str, params: dict) -> None:
+        """No limits of its own beyond the engine's parameters (Baidu has some)."""
+
+    def require(self, operation: str) -> None:
+        """Raise EnhancerError(UNAVAILABLE) unless this cloud can perform ``operation``."""
+        reason = self.unavailable_reason(operation)
+        if reason:
+            raise EnhancerError(EnhancerError.UNAVAILABLE, reason)
+
+
+def access_error(message: str, *, throttled: bool, refused: bool) -> EnhancerError | None:
+    """The cloud's rate or quota was hit (retry later), or it refused our credentials."""
+    if throttled:
+        return EnhancerError(EnhancerError.TEMPORARY, message, temporary=True)
+    if refused:
+        return EnhancerError(EnhancerError.UNAVAILABLE, message)
+    return None
