@@ -60,3 +60,16 @@ def image_bytes(width: int = 96, height: int = 64, fmt: str = "PNG", mode: str =
     buffer = io.BytesIO()
     image.save(buffer, fmt)
     return buffer.getvalue()
+
+
+# Upscale cost defaults of a slow CPU (Real-ESRGAN in onnxruntime fp32 on 2 AVX2 cores), put
+# before the engine's own (ties go to the earlier row), so tests of admission refuse the sizes
+# they choose whatever the engine's defaults become.
+SLOW_CPU_COSTS = [
+    ("upscale", {"kind": "art", "factor": "2"}, 3.0, 90.0),
+    ("upscale", {"kind": "art", "factor": "4"}, 3.0, 90.0),
+    ("upscale", {}, 5.0, 730.0),
+    ("upscale", {"factor": "2"}, 5.0, 190.0),
+    ("upscale", {"quality": "fast"}, 3.0, 60.0),
+    ("upscale", {"quality": "fast", "factor": "2"}, 3.0, 20.0),
+]

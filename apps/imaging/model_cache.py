@@ -40,6 +40,10 @@ class ModelCache(Generic[V]):
                 self._items[key] = value
             return self._items[key]
 
+    def peek(self, key: Hashable) -> V | None:
+        """The object cached under ``key`` if it is loaded; never loads."""
+        return self._items.get(key)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

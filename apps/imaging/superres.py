@@ -32,6 +32,7 @@ import numpy as np
 
 from . import model_files
 from .errors import EnhancerError
+from .model_cache import ModelCache
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ class ModelSpec:
     head_bytes_per_pixel: int = 0
     trunk_share: float = 1.0  # of the work, for progress
     head_context: int = 4
+    # SPAN's fp16-stored weights overflow on some hard-edged saturated synthetic content (output
+    # values of +-100, in blots tens of pixels wide; never on the fixtures' photos): such blots
+    # are replaced with bicubic (upscale.guard_blowups).
+    guard: bool = False
 
 
 MODELS = {
@@ -78,22 +83,15 @@ MODELS = {
         head_bytes_per_pixel=11_000,
         trunk_share=0.92,
     ),
-    "anime-x4": ModelSpec(
-        "realesrgan-x4plus-anime",
-        4,
-        context=64,
-        bytes_per_pixel=11_000,
-        split=True,
-        trunk_bytes_per_pixel=6_400,
-        head_bytes_per_pixel=11_000,
-        trunk_share=0.92,
-    ),
     "art-x2": ModelSpec("realesr-animevideov3-x2", 2, context=16, bytes_per_pixel=2_000),
     "art-x4": ModelSpec("realesr-animevideov3-x4", 4, context=16, bytes_per_pixel=3_000),
     # SPAN (Wan et al. 2024; the official weights, Apache-2.0): 0.4 M parameters against
     # x4plus's 16.7 M. Its receptive field is 21 px: 24 px of context tile it exactly.
     "fast-x4": ModelSpec(
-        "spanx4_ch48", 4, package=SPAN_PACKAGE, context=24, bytes_per_pixel=3_000
+        "spanx4_ch48", 4, package=SPAN_PACKAGE, context=24, bytes_per_pixel=2_400, guard=True
+    ),
+    "fast-x2": ModelSpec(
+        "spanx2_ch48", 2, package=SPAN_PACKAGE, context=24, bytes_per_pixel=2_100, guard=True
     ),
 }
 
@@ -227,6 +225,9 @@ class Graph:
     def infer(self, chw: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def release(self) -> None:
+        """Give back the working memory of the last inference (kept for reuse otherwise)."""
+
 
 class NcnnGraph(Graph):
     runtime = "ncnn"
@@ -314,6 +315,11 @@ class OpenVinoGraph(Graph):
         channels = self._compiled.output(0).get_partial_shape()[1]
         self.channels = channels.get_length() if channels.is_static else 3
 
+    def release(self) -> None:
+        # OpenVINO keeps each compiled model's buffers at the largest shape it ran: a trunk's
+        # would still be held while the head runs, and both after the job.
+        self._compiled.release_memory()
+
     def infer(self, chw: np.ndarray) -> np.ndarray:
         self._request.infer({0: np.ascontiguousarray(chw[None])})
         # The output tensor is reused by the next inference: copy it out.
@@ -329,6 +335,7 @@ class Stage:
     context: int  # input pixels of context per side for seamless tiles
     bytes_per_pixel: int  # working memory per input pixel on this runtime and precision
     share: float  # of the network's work, for progress
+    guard: bool = False  # replace blow-ups with bicubic (ModelSpec.guard)
 
 
 class Network:
@@ -439,12 +446,12 @@ def _stages(spec: ModelSpec, onnx_path: Path, make) -> list[Stage]:
             spec.context,
             _memory(spec.bytes_per_pixel, graph.runtime, graph.precision),
             1.0,
+            spec.guard,
         )
     ]
 
 
-_networks: dict[tuple[str, str, str, int], Network] = {}
-_networks_lock = threading.Lock()
+_networks: ModelCache[Network] = ModelCache()
 
 
 def load(key: str, runtime: str | None = None, precision: str | None = None) -> Network:
@@ -457,41 +464,40 @@ def load(key: str, runtime: str | None = None, precision: str | None = None) -> 
     runtime = runtime or runtime_name()
     precision = precision or precision_for(runtime)
     num_threads = threads()
-    cache_key = (key, runtime, precision, num_threads)
-    with _networks_lock:
-        network = _networks.get(cache_key)
-        if network is not None:
-            return network
-        paths = model_paths(spec)
-        if paths is None:
-            raise EnhancerError(EnhancerError.UNAVAILABLE, missing_reason(key) or "model missing")
-        stages = None
-        onnx_path = None
-        if runtime in ("openvino", "onnxruntime"):
-            try:
-                onnx_path = converted_onnx(spec, *paths)
-            except Exception:  # conversion failed: ncnn still runs the files as they are
-                log.exception("ONNX conversion of %s failed; falling back to ncnn", spec.name)
-        if onnx_path is not None and runtime == "openvino":
-            try:
-                stages = _stages(
-                    spec, onnx_path, lambda path: OpenVinoGraph(path, num_threads, precision)
-                )
-            except Exception:  # noqa: BLE001 - any OpenVINO failure: the next runtime
-                log.exception("OpenVINO could not compile %s; using onnxruntime", spec.name)
-        if onnx_path is not None and stages is None:
-            try:
-                stages = _stages(spec, onnx_path, lambda path: OnnxGraph(path, num_threads))
-            except Exception:  # noqa: BLE001
-                log.exception("onnxruntime could not load %s; using ncnn", spec.name)
-        if stages is None:
-            graph = NcnnGraph(*paths, num_threads)
-            stages = [
-                Stage(graph, spec.scale, spec.context, _memory(spec.bytes_per_pixel, "ncnn", "f32"), 1.0)
-            ]
-        network = Network(spec, stages)
-        _networks[cache_key] = network
-        return network
+    return _networks.get(
+        (key, runtime, precision, num_threads),
+        lambda: _build(key, spec, runtime, precision, num_threads),
+    )
+
+
+def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads: int) -> Network:
+    paths = model_paths(spec)
+    if paths is None:
+        raise EnhancerError(EnhancerError.UNAVAILABLE, missing_reason(key) or "model missing")
+    stages = None
+    onnx_path = None
+    if runtime in ("openvino", "onnxruntime"):
+        try:
+            onnx_path = converted_onnx(spec, *paths)
+        except Exception:  # conversion failed: ncnn still runs the files as they are
+            log.exception("ONNX conversion of %s failed; falling back to ncnn", spec.name)
+    if onnx_path is not None and runtime == "openvino":
+        try:
+            stages = _stages(
+                spec, onnx_path, lambda path: OpenVinoGraph(path, num_threads, precision)
+            )
+        except Exception:  # noqa: BLE001 - any OpenVINO failure: the next runtime
+            log.exception("OpenVINO could not compile %s; using onnxruntime", spec.name)
+    if onnx_path is not None and stages is None:
+        try:
+            stages = _stages(spec, onnx_path, lambda path: OnnxGraph(path, num_threads))
+        except Exception:  # noqa: BLE001
+            log.exception("onnxruntime could not load %s; using ncnn", spec.name)
+    if stages is None:
+        graph = NcnnGraph(*paths, num_threads)
+        memory = _memory(spec.bytes_per_pixel, "ncnn", "f32")
+        stages = [Stage(graph, spec.scale, spec.context, memory, 1.0, spec.guard)]
+    return Network(spec, stages)
 
 
 def describe() -> dict:
@@ -502,11 +508,10 @@ def describe() -> dict:
     """
     runtime = runtime_name()
     precision = precision_for(runtime)
-    loaded = {key: net for (key, *_rest), net in list(_networks.items())}
     networks = {}
     for key, spec in MODELS.items():
         reason = missing_reason(key)
-        network = loaded.get(key)
+        network = _networks.peek((key, runtime, precision, threads()))  # what load() would give
         networks[key] = {
             "model": spec.name,
             "available": reason is None,

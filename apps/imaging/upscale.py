@@ -1,25 +1,32 @@
 """The ``upscale`` operation: x2 / x4 for photos and art, in two quality tiers, tiled.
 
-Networks (superres.MODELS) and how each request uses them (ROUTES), chosen by measurement on
-the fixtures' high-resolution originals (docs/benchmarks.md, "Upscale"):
+Networks (superres.MODELS) and which serves each request (ROUTES) were chosen by measurement
+against ground truth — high-resolution crops of the fixtures, downscaled to make the inputs,
+clean and JPEG-compressed (docs/benchmarks.md, "Upscale"):
 
-* ``best`` photo x4: Real-ESRGAN x4plus. ``best`` photo x2: x4plus on the input area-halved,
-  so x2 costs a quarter of x4 instead of running x4 and throwing three quarters away.
-* ``fast`` photo: SPAN (x4, ~40x fewer parameters), x2 the same way on the halved input.
-* art: the compact realesr-animevideov3 networks, native x2 and x4 (already light: ``fast``
-  uses them too).
+* photo x4 ``best``: Real-ESRGAN x4plus (the GAN: most real texture, JPEG artefacts cleaned);
+  ``fast``: SPAN x4 (0.4 M parameters, 40x fewer; higher PSNR, smoother texture).
+* photo x2, both tiers: SPAN x2, a native x2 network. It beat the alternatives on PSNR and
+  SSIM against ground truth on clean and JPEG inputs alike — x4plus then 2x2 area averaging
+  (the old route: 16 output pixels computed per input pixel, 30x slower) and x4plus on the
+  input halved (x2 cost, but 2-3 dB worse: halving throws detail away first).
+* art: the compact realesr-animevideov3 networks, native x2 and x4 (already light).
 
 Tiling: the image is cut into a grid whose windows each fit the memory budget
 (``ENHANCER_MEMORY_BUDGET``) and, among those grids, the one computing the fewest pixels is
-used — an image that fits is run whole. Each window carries ``context`` extra pixels on its
-inner sides only: at the image border a window stops where the image stops, exactly as an
-untiled run sees it, so there is nothing to pad and edge tiles cost less. Only each window's
-centre is written into a preallocated output, so memory is the output plus one window's
-activations, whatever the image size.
+used — an image that fits is run whole. Each window carries context on its inner sides only:
+at the image border a window stops where the image stops, exactly as an untiled run sees it,
+so there is nothing to pad and edge tiles cost less. RRDBNet runs as a trunk (long-range
+context, little memory per pixel: large windows) and a head (the upsampling: most of the
+memory, ~2 px of context: small windows run on each trunk window's features, each graph giving
+its memory back before the other runs; superres.ModelSpec.split). Only each window's centre is
+written into a preallocated output, so memory is the output plus one window's activations,
+whatever the image size.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -31,6 +38,7 @@ import numpy as np
 
 from . import superres
 from .errors import EnhancerError
+from .operation import Result
 from .picture import Picture
 from .progress import Progress, ignore, scaled
 
@@ -42,8 +50,8 @@ MIN_CORE = 16  # smallest tile centre: below this the context dominates the work
 MEMORY_BUDGET_ENV = "ENHANCER_MEMORY_BUDGET"
 # A 2-core worker runs one heavy job at a time (it takes both cores); with 4 GB that job's upscale
 # may use 3 GiB in all. At 3 GiB a 1 MP photo at x4 (16 MP out) runs RRDBNet's trunk in two
-# windows: 13 % of context computed on top of the image, where 2 GiB needs four (27 %). The
-# runtime, the weights and the process take about RUNTIME_OVERHEAD before any tile runs.
+# windows: 14 % of context computed on top of the image (measured peak 2.4 GiB), where 2 GiB
+# needs four (29 %). The runtime, the weights and the process take about RUNTIME_OVERHEAD.
 DEFAULT_MEMORY_BUDGET = 3 * 2**30
 RUNTIME_OVERHEAD = 400 * 2**20
 MIN_WINDOW_PIXELS = 128 * 128
@@ -52,22 +60,23 @@ MIN_WINDOW_PIXELS = 128 * 128
 @dataclass(frozen=True)
 class Route:
     network: str  # key in superres.MODELS
-    prescale: int = 1  # the input is area-shrunk by this before the network
-    description: str = ""
+    description: str
 
 
 ROUTES = {
-    ("photo", 4, "best"): Route("photo-x4", 1, "Real-ESRGAN x4plus"),
-    ("photo", 2, "best"): Route("photo-x4", 2, "Real-ESRGAN x4plus on the input halved"),
-    ("photo", 4, "fast"): Route("fast-x4", 1, "SPAN x4"),
-    ("photo", 2, "fast"): Route("fast-x4", 2, "SPAN x4 on the input halved"),
-    ("art", 4, "best"): Route("art-x4", 1, "realesr-animevideov3 x4"),
-    ("art", 2, "best"): Route("art-x2", 1, "realesr-animevideov3 x2"),
-    ("art", 4, "fast"): Route("art-x4", 1, "realesr-animevideov3 x4"),
-    ("art", 2, "fast"): Route("art-x2", 1, "realesr-animevideov3 x2"),
+    ("photo", 4, "best"): Route("photo-x4", "Real-ESRGAN x4plus"),
+    ("photo", 4, "fast"): Route("fast-x4", "SPAN x4"),
+    ("photo", 2, "best"): Route("fast-x2", "SPAN x2"),
+    ("photo", 2, "fast"): Route("fast-x2", "SPAN x2"),
+    ("art", 4, "best"): Route("art-x4", "realesr-animevideov3 x4"),
+    ("art", 2, "best"): Route("art-x2", "realesr-animevideov3 x2"),
+    ("art", 4, "fast"): Route("art-x4", "realesr-animevideov3 x4"),
+    ("art", 2, "fast"): Route("art-x2", "realesr-animevideov3 x2"),
 }
 # (kind, factor) -> network of the best tier; kept for callers that only need the network.
-NETWORKS = {(kind, factor): route.network for (kind, factor, q), route in ROUTES.items() if q == "best"}
+NETWORKS = {
+    (kind, factor): route.network for (kind, factor, tier), route in ROUTES.items() if tier == "best"
+}
 
 
 def memory_budget() -> int:
@@ -194,13 +203,33 @@ class _Step:
     context: int
     bytes_per_pixel: int
     share: float
+    guard: bool = False
+    release: Callable[[], None] = lambda: None
 
 
 def _steps(network) -> list[_Step]:
     stages = getattr(network, "stages", None)
     if stages:
+        lock = network.lock
+
+        def locked(graph):
+            def infer(chw: np.ndarray) -> np.ndarray:
+                with lock:  # one inference at a time per network: it uses every core already
+                    return graph.infer(chw)
+
+            return infer
+
         return [
-            _Step(s.graph.infer, s.graph.channels, s.scale, s.context, s.bytes_per_pixel, s.share)
+            _Step(
+                locked(s.graph),
+                s.graph.channels,
+                s.scale,
+                s.context,
+                s.bytes_per_pixel,
+                s.share,
+                s.guard,
+                s.graph.release,
+            )
             for s in stages
         ]
 
@@ -211,55 +240,104 @@ def _steps(network) -> list[_Step]:
     return [_Step(infer, 3, network.scale, 16, 12_000, 1.0)]
 
 
-def _window_pixels(step: _Step, fixed_bytes: int) -> int:
+def _window_pixels(bytes_per_pixel: int, held_bytes: int) -> int:
     """The most input pixels one window may have: what the budget leaves after the runtime and
-    the arrays the job holds anyway, divided by the step's measured memory per pixel."""
-    free = memory_budget() - RUNTIME_OVERHEAD - fixed_bytes
-    return max(MIN_WINDOW_PIXELS, free // max(1, step.bytes_per_pixel))
+    the arrays the job holds anyway, divided by the measured memory per window pixel."""
+    free = memory_budget() - RUNTIME_OVERHEAD - held_bytes
+    return max(MIN_WINDOW_PIXELS, free // max(1, bytes_per_pixel))
 
 
-def _run_step(
+def _windows_in(
+    length: int, start: int, end: int, count: int, pad: int
+) -> list[tuple[int, int, int, int]]:
+    """``count`` tiles covering [start, end) of an axis of ``length``: (window start, window
+    end, centre start, centre end), context taken from the whole axis."""
+    return [
+        (max(0, start + a - pad), min(length, start + b + pad), start + a, start + b)
+        for a, b in _split(end - start, count)
+    ]
+
+
+def _tile_step(
     source: np.ndarray,
     step: _Step,
     shrink: int,
     pad: int,
     max_pixels: int,
     out: np.ndarray,
-    final: bool,
     progress: Progress,
+    region: tuple[int, int, int, int] | None = None,
 ) -> None:
-    """Tile ``source`` (C x H x W) through one step into ``out``: C' x sH x sW, or for the final
-    step (H*f) x (W*f) x 3 clipped to [0, 1] with f = scale / shrink."""
+    """Tile ``region`` (rows y0..y1, columns x0..x1; default all) of ``source`` (C x H x W)
+    through the last step of a network into ``out``: the region's (h*f) x (w*f) x 3 output,
+    clipped to [0, 1], with f = scale / shrink. Context comes from all of ``source``."""
     _, height, width = source.shape
+    ry0, ry1, rx0, rx1 = region or (0, height, 0, width)
     scale, factor = step.scale, step.scale // shrink
-    rows, cols = plan_tiles(height, width, pad, max_pixels)
-    row_windows, col_windows = _windows(height, rows, pad), _windows(width, cols, pad)
+    rows, cols = plan_tiles(ry1 - ry0, rx1 - rx0, pad, max_pixels)
+    row_windows = _windows_in(height, ry0, ry1, rows, pad)
+    col_windows = _windows_in(width, rx0, rx1, cols, pad)
     total = sum(w1 - w0 for w0, w1, _, _ in row_windows) * sum(
         w1 - w0 for w0, w1, _, _ in col_windows
     )
     done = 0
     for wy0, wy1, y0, y1 in row_windows:
         for wx0, wx1, x0, x1 in col_windows:
-            result = step.infer(source[:, wy0:wy1, wx0:wx1])
+            window = source[:, wy0:wy1, wx0:wx1]
+            result = step.infer(window)
+            if step.guard:
+                result = guard_blowups(window, result, scale)
             core = result[
                 :,
                 (y0 - wy0) * scale : (y1 - wy0) * scale,
                 (x0 - wx0) * scale : (x1 - wx0) * scale,
+            ].transpose(1, 2, 0)
+            if shrink > 1:
+                core = cv2.resize(
+                    np.ascontiguousarray(core),
+                    ((x1 - x0) * factor, (y1 - y0) * factor),
+                    interpolation=cv2.INTER_AREA,
+                )
+            target = out[
+                (y0 - ry0) * factor : (y1 - ry0) * factor,
+                (x0 - rx0) * factor : (x1 - rx0) * factor,
             ]
-            if not final:
-                out[:, y0 * scale : y1 * scale, x0 * scale : x1 * scale] = core
-            else:
-                core = core.transpose(1, 2, 0)
-                if shrink > 1:
-                    core = cv2.resize(
-                        np.ascontiguousarray(core),
-                        ((x1 - x0) * factor, (y1 - y0) * factor),
-                        interpolation=cv2.INTER_AREA,
-                    )
-                target = out[y0 * factor : y1 * factor, x0 * factor : x1 * factor]
-                np.clip(core, 0.0, 1.0, out=target)
+            np.clip(core, 0.0, 1.0, out=target)
             done += (wy1 - wy0) * (wx1 - wx0)
             progress(done / total)
+
+
+BLOWUP = 0.5  # beyond [0, 1] by this much: no real over- or undershoot (measured <= 0.3)
+DEVIATION = 0.1  # how far from bicubic the garbage around a blow-up reaches
+
+
+def guard_blowups(window: np.ndarray, result: np.ndarray, scale: int) -> np.ndarray:
+    """Replace a network's numerical blow-ups with bicubic (C x H x W in, C x sH x sW out).
+
+    Seeds are pixels far outside [0, 1]; the blot around them is grown through the pixels that
+    differ from bicubic by more than DEVIATION, then feathered. Where nothing blew up (every
+    photo measured) the result is returned untouched, at the cost of one comparison.
+    """
+    seed = ((result < -BLOWUP) | (result > 1 + BLOWUP)).any(axis=0)
+    if not seed.any():
+        return result
+    out = np.ascontiguousarray(result.transpose(1, 2, 0))
+    size = (out.shape[1], out.shape[0])
+    bicubic = cv2.resize(
+        np.ascontiguousarray(window.transpose(1, 2, 0)), size, interpolation=cv2.INTER_CUBIC
+    ).reshape(out.shape)
+    deviates = (np.abs(out - bicubic).max(axis=2) > DEVIATION).astype(np.uint8)
+    region = seed.astype(np.uint8)
+    kernel = np.ones((3, 3), np.uint8)
+    for _ in range(8 * scale):  # morphological reconstruction of the blot from its seeds
+        grown = (cv2.dilate(region, kernel) & deviates) | seed
+        if np.array_equal(grown, region):
+            break
+        region = grown
+    region = cv2.dilate(region, kernel, iterations=scale)
+    weight = np.maximum(cv2.GaussianBlur(region.astype(np.float32), (0, 0), scale), region)
+    weight = weight[:, :, None]
+    return (out * (1 - weight) + bicubic * weight).transpose(2, 0, 1)
 
 
 def run_tiled(
@@ -272,53 +350,79 @@ def run_tiled(
 ) -> np.ndarray:
     """(H, W, 3) float32 in [0, 1] -> (factor*H, factor*W, 3) float32 in [0, 1].
 
-    Each of the network's graphs is tiled on its own: windows as large as the memory budget
-    allows (or ``tile * tile`` input pixels when given), each with the graph's own context
-    (or ``pad``) on its inner sides. When the network's scale is larger than ``factor`` the
-    result is area-averaged down (an integer ratio, so exact per tile).
+    Windows are as large as the memory budget allows (or ``tile * tile`` input pixels when
+    given), each with the graph's own context (or ``pad``) on its inner sides. A split network
+    runs its trunk window by window, and each trunk window's centre straight through the head
+    in smaller windows: the trunk's features never exist for the whole image at once. When the
+    network's scale is larger than ``factor`` the result is area-averaged down (an integer
+    ratio, so exact per tile).
     """
     height, width = rgb.shape[:2]
     steps = _steps(network)
     scale = math.prod(step.scale for step in steps)
-    if scale % factor or steps[-1].scale % (scale // factor):
+    shrink = scale // factor if factor and scale % factor == 0 else 0
+    if not shrink or steps[-1].scale % shrink:
         raise ValueError(f"network scale {scale} cannot give factor {factor}")
-    out_bytes = height * width * factor * factor * 3 * 4
+    if len(steps) > 2 or (len(steps) == 2 and steps[0].scale != 1):
+        raise ValueError("only a trunk at input size followed by a head can be split")
     source = np.ascontiguousarray(np.asarray(rgb, np.float32).transpose(2, 0, 1))
     out = np.empty((height * factor, width * factor, 3), np.float32)
+    held = out.nbytes + source.nbytes
+    head = steps[-1]
+    head_pad = head.context if pad is None else pad
+    lock = getattr(network, "lock", None) or contextlib.nullcontext()
     progress(0.0)
-    start = 0.0
-    size = 1
-    for index, step in enumerate(steps):
-        final = index == len(steps) - 1
-        # Intermediate features are held whole (e.g. RRDBNet's 64 channels at input size).
-        target = out if final else np.empty(
-            (step.channels, height * size * step.scale, width * size * step.scale), np.float32
+    try:
+        if len(steps) == 1:
+            allowance = tile * tile if tile else _window_pixels(head.bytes_per_pixel, held)
+            _tile_step(source, head, shrink, head_pad, allowance, out, progress)
+            return out
+        trunk = steps[0]
+        # The head reads features up to head_pad beyond each trunk centre: those need the
+        # trunk's full context too.
+        trunk_pad = (trunk.context if pad is None else pad) + head_pad
+        # A trunk window holds its features (channels x float32) while the head runs on them.
+        feature_bytes = trunk.channels * 4
+        trunk_pixels = tile * tile if tile else _window_pixels(
+            trunk.bytes_per_pixel + feature_bytes, held
         )
-        fixed = out_bytes + source.nbytes + (0 if final else target.nbytes)
-        max_pixels = tile * tile if tile else _window_pixels(step, fixed)
-        context = step.context if pad is None else pad
-        _run_step(
-            source,
-            step,
-            scale // factor if final else 1,
-            context,
-            max_pixels,
-            target,
-            final,
-            scaled(progress, start, start + step.share),
+        rows, cols = plan_tiles(height, width, trunk_pad, trunk_pixels)
+        row_windows = _windows(height, rows, trunk_pad)
+        col_windows = _windows(width, cols, trunk_pad)
+        total = sum(w1 - w0 for w0, w1, _, _ in row_windows) * sum(
+            w1 - w0 for w0, w1, _, _ in col_windows
         )
-        start += step.share
-        size *= step.scale
-        source = target
-    return out
-
-
-def halve(rgb: np.ndarray) -> np.ndarray:
-    """Area-average 2x2 blocks (the last row / column mirrored first when odd)."""
-    height, width = rgb.shape[:2]
-    if height % 2 or width % 2:
-        rgb = cv2.copyMakeBorder(rgb, 0, height % 2, 0, width % 2, cv2.BORDER_REFLECT_101)
-    return cv2.resize(rgb, (rgb.shape[1] // 2, rgb.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        done = 0
+        for wy0, wy1, y0, y1 in row_windows:
+            for wx0, wx1, x0, x1 in col_windows:
+                area = (wy1 - wy0) * (wx1 - wx0)
+                features = trunk.infer(source[:, wy0:wy1, wx0:wx1])
+                with lock:  # the trunk's buffers go before the head allocates its own
+                    trunk.release()
+                progress((done + area * trunk.share) / total)
+                head_pixels = tile * tile if tile else _window_pixels(
+                    head.bytes_per_pixel, held + features.nbytes
+                )
+                start = done + area * trunk.share
+                _tile_step(
+                    features,
+                    head,
+                    shrink,
+                    head_pad,
+                    head_pixels,
+                    out[y0 * factor : y1 * factor, x0 * factor : x1 * factor],
+                    scaled(progress, start / total, (done + area) / total),
+                    (y0 - wy0, y1 - wy0, x0 - wx0, x1 - wx0),
+                )
+                with lock:
+                    head.release()
+                done += area
+                progress(done / total)
+        return out
+    finally:
+        with lock:  # an idle worker should not sit on a job's worth of buffers
+            for step in steps:
+                step.release()
 
 
 def upscale_alpha(alpha: np.ndarray, factor: int) -> np.ndarray:
@@ -344,16 +448,10 @@ def upscale_rgb(
 ) -> np.ndarray:
     route = ROUTES[(kind, factor, quality)]
     network = superres.load(route.network)
-    height, width = rgb.shape[:2]
-    source = halve(rgb) if route.prescale > 1 else rgb
-    net_factor = factor * route.prescale
     forced_tile, forced_pad = tile_settings(route.network)
     tile = forced_tile if tile is None else tile
     pad = forced_pad if pad is None else pad
-    out = run_tiled(source, network, net_factor, tile, pad, progress)
-    if out.shape[0] != height * factor or out.shape[1] != width * factor:
-        out = np.ascontiguousarray(out[: height * factor, : width * factor])
-    return out
+    return run_tiled(rgb, network, factor, tile, pad, progress)
 
 
 def upscale(
@@ -372,9 +470,7 @@ def upscale(
 
 
 def run(picture: Picture, params: dict, progress: Progress = ignore):
-    from .operations import Result
-
-    params = clean_params(params)
+    # ``params`` were cleaned at submission (operations.run's callers); the worker trusts them.
     route = ROUTES[(params["kind"], params["factor"], params["quality"])]
     resolved = upscale(
         picture, params["factor"], params["kind"], progress, quality=params["quality"]

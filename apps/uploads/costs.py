@@ -55,27 +55,28 @@ MAX_STEP = 4.0
 
 # (operation, parameters that must match, overhead seconds, seconds per megapixel): the starting
 # point of each cost key until it is calibrated or observed; the most specific match wins.
-# Measured on a 2-core AVX2 EPYC (docs/benchmarks.md): contrast 0.06 s and dehaze 0.23 s per
-# MP; Real-ESRGAN x4plus 191.5 s for a 512x512 photo (730 s per input MP; best x2 runs it on the
-# input halved, a quarter of that); restore's network path 0.2-0.6 s per thousand pixels.
+# Measured through the CLI on a 2-core EPYC (docs/benchmarks.md): contrast 0.06 s and dehaze
+# 0.23 s per MP; Real-ESRGAN x4plus 63 s per input MP with OpenVINO bf16, about twice that in
+# fp32 on a CPU without bf16 — the defaults take the slower CPU, so nothing that fits is refused
+# there, and each machine's own jobs pull them down. Photo x2 and the fast tier run SPAN
+# (3-4 s per MP in bf16). restore's network path is x4plus on photos of at most 0.3 MP.
 # Ties go to the earlier row, so art (whatever the tier) comes before the photo rows.
 DEFAULTS: list[tuple[str, dict[str, str], float, float]] = [
     ("contrast", {}, 0.2, 0.15),
     ("dehaze", {}, 0.2, 0.4),
     ("colorize", {}, 2.0, 1.0),
     ("restore", {"path": "classical"}, 0.5, 4.0),
-    ("restore", {"path": "network"}, 5.0, 500.0),
+    ("restore", {"path": "network"}, 5.0, 150.0),
     ("improve", {"path": "classical"}, 0.5, 4.0),
-    ("improve", {"path": "network"}, 5.0, 500.0),
+    ("improve", {"path": "network"}, 5.0, 150.0),
     ("improve", {"path": "classical+colorize"}, 2.5, 5.0),
-    ("improve", {"path": "network+colorize"}, 7.0, 510.0),
+    ("improve", {"path": "network+colorize"}, 7.0, 160.0),
     ("upscale", {"kind": "art", "factor": "2"}, 3.0, 90.0),
     ("upscale", {"kind": "art", "factor": "4"}, 3.0, 90.0),
-    ("upscale", {}, 5.0, 730.0),
-    ("upscale", {"factor": "2"}, 5.0, 190.0),
-    # The light SPAN tier (~40x fewer parameters): a guess until calibrated or observed.
-    ("upscale", {"quality": "fast"}, 3.0, 60.0),
-    ("upscale", {"quality": "fast", "factor": "2"}, 3.0, 20.0),
+    ("upscale", {}, 5.0, 150.0),
+    ("upscale", {"factor": "2"}, 3.0, 10.0),
+    ("upscale", {"quality": "fast"}, 3.0, 10.0),
+    ("upscale", {"quality": "fast", "factor": "2"}, 3.0, 10.0),
 ]
 FALLBACK = (2.0, 50.0)
 # Parameter values worth suggesting when a job would take too long; each is offered only when

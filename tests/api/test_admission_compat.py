@@ -14,11 +14,17 @@ from tests.api.test_baidu import call, get_token, without_log_id
 from tests.api.test_meitu import post as meitu_post
 from tests.api.test_meitu import request_body
 from tests.api.vk_helpers import jpeg, vk_post
+from tests.helpers import SLOW_CPU_COSTS
 from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db
 
 IMPROVE = "/api/v1/photo/improve"
+
+
+@pytest.fixture(autouse=True)
+def slow_cpu(monkeypatch):
+    monkeypatch.setattr(costs, "DEFAULTS", SLOW_CPU_COSTS + costs.DEFAULTS)
 
 
 @pytest.fixture

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.helpers import ROOT
@@ -73,3 +75,34 @@ def test_list_and_install_model(tmp_path):
     done = _cli("install-model", str(model), digest, "--model-dir", str(models))
     assert done.returncode == 0, done.stderr
     assert (models / "colorizer.onnx").read_bytes() == b"pretend weights"
+
+
+def test_list_says_which_runtime_and_precision_each_network_uses():
+    done = _cli("list")
+    assert done.returncode == 0, done.stderr
+    assert "networks on this CPU" in done.stdout and "native bf16:" in done.stdout
+    line = next(ln for ln in done.stdout.splitlines() if ln.strip().startswith("photo-x4"))
+    assert "realesrgan-x4plus" in line
+    assert any(f"{runtime} {precision}" in line for runtime in ("openvino", "onnxruntime", "ncnn")
+               for precision in ("bf16", "f32"))
+    assert any(ln.strip().startswith("fast-x4") for ln in done.stdout.splitlines())
+
+
+@pytest.mark.slow
+def test_upscale_fast_tier_end_to_end(tmp_path):
+    source, target = tmp_path / "in.png", tmp_path / "out.png"
+    rng = np.random.default_rng(7)
+    smooth = np.kron(rng.random((12, 15, 3)), np.ones((6, 6, 1)))  # 72 x 90 blocks
+    Image.fromarray((smooth * 255).astype(np.uint8)).save(source)
+    done = _cli("upscale", str(source), str(target), "--factor", "4", "--quality", "fast")
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    assert info["quality"] == "fast" and info["model"] == "spanx4_ch48"
+    assert info["runtime"] in ("openvino", "onnxruntime", "ncnn")
+    with Image.open(target) as image:
+        assert image.size == (360, 288)
+        out = np.asarray(image, np.float32) / 255
+    # A flat block keeps its colour inside (input 6..12 px is one block: output 24..48).
+    assert np.abs(out[30:42, 30:42] - smooth[9, 9]).mean() < 0.05
+    done = _cli("upscale", str(source), str(target), "--quality", "ultra")
+    assert done.returncode == 2 and "quality must be" in done.stderr

@@ -15,10 +15,15 @@ from apps.imaging import restore
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, services
 from apps.uploads.models import Job, OperationCost
-from tests.helpers import image_bytes
+from tests.helpers import SLOW_CPU_COSTS, image_bytes
 from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def slow_cpu(monkeypatch):
+    monkeypatch.setattr(costs, "DEFAULTS", SLOW_CPU_COSTS + costs.DEFAULTS)
 
 
 @pytest.fixture
