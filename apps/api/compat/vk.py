@@ -241,17 +241,19 @@ def photo_improve(request: HttpRequest, client: ApiClient, meta: dict) -> JsonRe
     # Every check that can refuse the request runs before the first job is stored.
     jobs: dict[str, list[Job]] = {}
     refused: dict[str, EnhancerError] = {}
+    cleaned: dict[str, dict] = {}
     for mode in modes:
         operation, params, _fields = plans[mode]
         try:
-            prepare(operation, params, images)
+            cleaned[mode] = prepare(operation, params, images)
         except EnhancerError as error:
             refused[mode] = error
     try:
-        for mode in modes:
-            if mode not in refused:
-                operation, params, _fields = plans[mode]
-                jobs[mode] = submit(client, Job.Source.VK, images, operation, params, prepared=True)
+        for mode in cleaned:
+            operation = plans[mode][0]
+            jobs[mode] = submit(
+                client, Job.Source.VK, images, operation, cleaned[mode], prepared=True
+            )
     except EnhancerError as error:
         # Queue or storage down: the modes already stored are withdrawn too, all or nothing.
         for stored in jobs.values():
