@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from apps.imaging import codec, ncnn_convert, superres, upscale  # noqa: E402
 from apps.imaging.picture import Picture  # noqa: E402
+from tests.imaging.helpers import psnr, ssim  # noqa: E402
 
 FIXTURES = Path(os.environ.get("ENHANCER_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 BORDER = 32  # output pixels left out of the "away from the border" PSNR
@@ -48,26 +49,6 @@ def cpu_line() -> str:
         if f.startswith(("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx", "fma"))
     )
     return f"{superres.cpu_model()}, {superres.threads()} threads, flags: {' '.join(keep)}"
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((np.clip(a, 0, 1) - np.clip(b, 0, 1)) ** 2))
-    return float("inf") if mse == 0 else float(10 * np.log10(1 / mse))
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    a = cv2.cvtColor(np.clip(a, 0, 1).astype(np.float32), cv2.COLOR_RGB2GRAY)
-    b = cv2.cvtColor(np.clip(b, 0, 1).astype(np.float32), cv2.COLOR_RGB2GRAY)
-    c1, c2 = 0.01**2, 0.03**2
-
-    def blur(x):
-        return cv2.GaussianBlur(x, (11, 11), 1.5)
-
-    ma, mb = blur(a), blur(b)
-    va, vb, cab = blur(a * a) - ma * ma, blur(b * b) - mb * mb, blur(a * b) - ma * mb
-    return float(
-        np.mean(((2 * ma * mb + c1) * (2 * cab + c2)) / ((ma**2 + mb**2 + c1) * (va + vb + c2)))
-    )
 
 
 def detail(x: np.ndarray) -> float:
