@@ -328,7 +328,7 @@ def heavy_user(browser: Browser, photos: dict, results: Results, end: float, dra
         if time.monotonic() > end:
             break
         started = time.monotonic()
-        response = browser.upload(photos["heavy"], "detail.png", "upscale", factor="2", kind="photo")
+        response = browser.upload(photos["heavy"], "detail.png", "upscale", factor="4", kind="photo")
         results.add("requests", "upload", time.monotonic() - started)
         uuid = job_uuid(response)
         if uuid is None:
@@ -534,7 +534,7 @@ def report(results: Results, counts: dict, model: list, calibration: str, setup:
         f"Setup {setup:.0f} s (migrate, collectstatic, `calibrate_costs --light`), load "
         f"{load_wall:.0f} s including the drain, {total:.0f} s in all.",
         "",
-        "Mix: 1 user keeping 2 Real-ESRGAN x2 upscales (480x360) queued or running; 3 users "
+        "Mix: 1 user keeping 2 Real-ESRGAN x4plus upscales (x4, 480x360) queued or running; 3 users "
         "uploading 640x480 dehaze / contrast on the upload page and polling; VK persons/recognize "
         "(0.75 MP portrait, analysed in the request); synchronous Baidu dehaze + contrast_enhance, "
         "Meitu aiquality and VK photo/improve on 640x480 photos; the login page twice a second.",
