@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +33,29 @@ def process_env(media_root, **extra: str) -> dict[str, str]:
         "MEDIA_ROOT": str(media_root),
         **extra,
     }
+
+
+class RegistryProcess:
+    """Another process running the face-registry services with its own in-memory index
+    (tests/face_registry/registry_process.py): one JSON command a line in, one answer out."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.face_registry.registry_process"],
+            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert json.loads(self.process.stdout.readline()) == {"ready": True}
+
+    def __call__(self, **command) -> dict:
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        assert "error" not in answer, answer
+        return answer
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 def fixtures_dir() -> Path:

@@ -3,45 +3,20 @@ process's next search (Space.version check), here with a second real process."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from apps.face_registry import index, services
 from apps.face_registry.models import Face, Space
-from tests.helpers import ROOT, process_env
+from tests.helpers import RegistryProcess, process_env
 
 from .conftest import needs_face_models
 
 pytestmark = [pytest.mark.slow, needs_face_models]
 
 
-class OtherProcess:
-    def __init__(self, media_root) -> None:
-        env = process_env(media_root, LOG_LEVEL="WARNING")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.face_registry.registry_process"],
-            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-        assert json.loads(self.process.stdout.readline()) == {"ready": True}
-
-    def __call__(self, **command) -> dict:
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        answer = json.loads(self.process.stdout.readline())
-        assert "error" not in answer, answer
-        return answer
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
-
-
 @pytest.fixture
 def other_process(transactional_db, private_media):
-    process = OtherProcess(private_media)
+    process = RegistryProcess(process_env(private_media, LOG_LEVEL="WARNING"))
     yield process
     process.close()
 

@@ -28,7 +28,7 @@ from apps.face_registry.models import Face
 from apps.imaging import operations
 from apps.uploads.models import Job
 from tests.face_registry.conftest import needs_face_models
-from tests.helpers import ROOT, image_bytes, process_env, wait_for
+from tests.helpers import ROOT, RegistryProcess, image_bytes, process_env, wait_for
 
 from .conftest import Bucket, local_files
 
@@ -104,30 +104,6 @@ class Worker(Machine):
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
-
-
-class Registry(Machine):
-    """A process running the face-registry services (tests/face_registry/registry_process.py)."""
-
-    def start(self) -> Registry:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.face_registry.registry_process"],
-            cwd=ROOT, env={**self.env, "LOG_LEVEL": "WARNING"}, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True,
-        )
-        assert json.loads(self.process.stdout.readline()) == {"ready": True}
-        return self
-
-    def __call__(self, **command) -> dict:
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        answer = json.loads(self.process.stdout.readline())
-        assert "error" not in answer, answer
-        return answer
-
-    def stop(self) -> None:
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -237,7 +213,8 @@ def test_a_face_enrolled_on_one_machine_is_recognised_on_another(
 ):
     space = faces.get_space(alice, 0)
     obama, obama2 = fixture_path("faces/obama.jpg"), fixture_path("faces/obama2.jpg")
-    other = Registry("registry", tmp_path, bucket).start()
+    machine = Machine("registry", tmp_path, bucket)
+    other = RegistryProcess({**machine.env, "LOG_LEVEL": "WARNING"})
     try:
         other(op="set", space=space.pk, person_id=1, path=str(obama))
         # Recognised here, on the web machine, from the shared database alone.
@@ -256,6 +233,6 @@ def test_a_face_enrolled_on_one_machine_is_recognised_on_another(
         found = faces.recognize(space, obama2.read_bytes(), "obama2.jpg", False)
         assert [face.tag for face in found.faces] == ["undefined"]
     finally:
-        other.stop()
-    assert other.stored_files() == []
+        other.close()
+    assert machine.stored_files() == []
     assert local_files(private_media) == []
