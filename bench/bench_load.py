@@ -174,7 +174,7 @@ import json
 from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from apps.api.models import ApiClient
+from apps.accounts.models import ApiClient
 user = get_user_model().objects.create_user("bench", "bench@example.com", "bench-password-1")
 _, plain = ApiClient.issue(user, "bench", daily_quota=0, rate_limit_per_minute=0)
 sessions = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from apps.api.models import ApiClient
+from apps.accounts.models import ApiClient
 from apps.uploads.tasks import process_job
 from tests.uploads.factories import make_job
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 CHANGELISTS = [
     "admin:uploads_job_changelist",
     "admin:uploads_output_changelist",
-    "admin:api_apiclient_changelist",
+    "admin:accounts_apiclient_changelist",
     "admin:face_registry_space_changelist",
     "admin:face_registry_person_changelist",
     "admin:face_registry_face_changelist",

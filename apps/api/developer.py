@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from .models import ApiClient
+from apps.accounts.models import ApiClient
 
 MAX_CLIENTS_PER_USER = 20
 

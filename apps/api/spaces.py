@@ -13,11 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.models import ApiClient
 from apps.common.images import read_upload
 from apps.face_registry import services as faces
 from apps.face_registry.models import Face, Person, Space
 
-from .models import ApiClient
 from .serializers import ProblemSerializer
 from .views import PROBLEM, PROBLEMS
 

@@ -19,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.models import ApiClient
 from apps.common.files import private_file_response
 from apps.common.images import read_upload, validate_image
 from apps.imaging.errors import EnhancerError
@@ -28,7 +29,7 @@ from apps.uploads.models import Job
 
 from . import access
 from .authentication import QuotaExceeded
-from .models import ApiClient, IdempotentRequest, JobWebhook
+from .models import IdempotentRequest, JobWebhook
 from .serializers import JobCreateSerializer, JobListSerializer, JobSerializer, ProblemSerializer
 
 PROBLEM = "application/problem+json"

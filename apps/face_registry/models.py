@@ -29,7 +29,7 @@ class Space(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="face_spaces"
     )
     client = models.ForeignKey(
-        "api.ApiClient", null=True, blank=True, on_delete=models.CASCADE, related_name="face_spaces"
+        "accounts.ApiClient", null=True, blank=True, on_delete=models.CASCADE, related_name="face_spaces"
     )
     number = models.PositiveSmallIntegerField(validators=[MaxValueValidator(MAX_SPACES - 1)])
     name = models.CharField(max_length=100, blank=True)

@@ -42,7 +42,7 @@ class Job(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEB)
     # Set when a partner's request made the job; the job still belongs to the client's owner.
     api_client = models.ForeignKey(
-        "api.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+        "accounts.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     operation = models.CharField(max_length=32)
     params = models.JSONField(default=dict, blank=True)
@@ -150,3 +150,24 @@ class OperationCost(models.Model):
 
     def seconds(self, megapixels: float) -> float:
         return self.overhead_seconds + self.seconds_per_megapixel * megapixels
+
+
+class WebUsage(models.Model):
+    """Jobs a user started without an API client on one UTC day (``allowance.py``).
+
+    A counter rather than a count of Job rows, so deleting jobs does not give the quota back.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="web_usage"
+    )
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="web_usage_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}: {self.count}"

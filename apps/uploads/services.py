@@ -14,7 +14,7 @@ from apps.common.images import ValidatedImage, validate_image
 from apps.imaging import codec, operations
 from apps.imaging.errors import EnhancerError
 
-from . import cleanup, costs
+from . import allowance, cleanup, costs
 from .models import Job, Output
 from .signals import job_finished
 
@@ -65,9 +65,7 @@ def create_jobs(
             if api_client is None:
                 # Jobs without an API client (web pages, the API with a session) count
                 # against the user's daily allowance; a failure below gives it back.
-                from apps.api.access import take_web_jobs
-
-                take_web_jobs(owner, len(images))
+                allowance.take(owner, len(images))
             for image, plan in zip(images, plans, strict=True):
                 jobs.append(_store_job(owner, image, operation, params, source, api_client, plan))
             _enqueue_on_commit(jobs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apps.api.models import ApiClient
+from apps.accounts.models import ApiClient
 from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 from apps.imaging.picture import Picture

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from apps.api.models import ApiClient
+from apps.accounts.models import ApiClient
 from apps.uploads.models import Job
 from tests.helpers import image_bytes
 

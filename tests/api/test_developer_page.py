@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.api.models import ApiClient
+from apps.accounts.models import ApiClient
 
 pytestmark = pytest.mark.django_db
 

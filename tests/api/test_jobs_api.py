@@ -10,7 +10,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from apps.api.models import ApiClient
+from apps.accounts.models import ApiClient
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job
 from tests.helpers import image_bytes

@@ -35,7 +35,7 @@ def api_schema(db):
 
 @pytest.fixture
 def token(db, alice):
-    from apps.api.models import ApiClient
+    from apps.accounts.models import ApiClient
 
     return ApiClient.issue(alice, "fuzz", daily_quota=0, rate_limit_per_minute=0)[1]["token"]
 
@@ -73,7 +73,7 @@ def test_invalid_requests_get_a_problem_never_a_server_error(api_schema, token, 
     from hypothesis.errors import Unsatisfiable
     from schemathesis import GenerationMode
 
-    from apps.api.models import ApiClient
+    from apps.accounts.models import ApiClient
 
     headers = {}
     if credentials == "token":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from apps.api.models import ApiClient
+from apps.accounts.models import ApiClient
 from apps.face_registry import services
 from apps.face_registry.models import Face, Person, Space
 

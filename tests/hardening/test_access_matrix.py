@@ -21,9 +21,9 @@ from django.db import transaction
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from apps.accounts.models import ApiClient
 from apps.api import access
 from apps.api.downloads import signed_url
-from apps.api.models import ApiClient
 from apps.face_registry.models import Face, Person, Space
 from apps.uploads.costs import cost_row
 from apps.uploads.models import Job, Output
@@ -204,7 +204,7 @@ def route_matrix(w: World) -> dict[str, list[Case]]:
         "admin/jsi18n/": [staff_only("/admin/jsi18n/", staff_status=200)],
         "admin/r/<path:content_type_id>/<path:object_id>/": [
             staff_only(f"/admin/r/{ContentType.objects.get_for_model(Job).id}/{job.id}/", 404, 404)],
-        "admin/^(?P<app_label>auth|django_celery_results|accounts|uploads|face_registry|api)/$": [
+        "admin/^(?P<app_label>auth|django_celery_results|accounts|uploads|face_registry)/$": [
             staff_only("/admin/uploads/", staff_status=404)],
         "admin/(?P<url>.*)$": [staff_only("/admin/no-such-page/", 404, 404)],
     }

@@ -68,8 +68,8 @@ def stored(media_root) -> tuple:
 
 @pytest.fixture
 def partner(db, alice, settings):
+    from apps.accounts.models import ApiClient
     from apps.api import access
-    from apps.api.models import ApiClient
 
     # A job that is stored anyway must not hold a synchronous endpoint.
     settings.ENHANCER_COMPAT_WAIT_SECONDS = 0

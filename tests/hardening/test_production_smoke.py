@@ -224,7 +224,7 @@ def test_the_production_setup_serves_pages_static_files_the_api_and_a_job(produc
         assert health["status"] == "ok"
 
         # A partner's token: a real dehaze job through the REST API, then its output.
-        from apps.api.models import ApiClient
+        from apps.accounts.models import ApiClient
 
         user = django_user_model.objects.get(username="smoke")
         token = ApiClient.issue(user, "smoke", daily_quota=0, rate_limit_per_minute=0)[1]["token"]

@@ -11,7 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from apps.api.models import ApiClient, IdempotentRequest
+from apps.accounts.models import ApiClient
+from apps.api.models import IdempotentRequest
 from apps.uploads.models import Job
 from tests.helpers import image_bytes
 from tests.reliability.conftest import files_under

@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from apps import providers
-from apps.api.models import ApiClient
+from apps.accounts.models import ApiClient
 from apps.face_registry.models import Face, Person, Space
 from apps.uploads import services
 from apps.uploads.models import Job

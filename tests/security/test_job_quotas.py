@@ -10,7 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from apps.api.models import ApiClient, JobWebhook
+from apps.accounts.models import ApiClient
+from apps.api.models import JobWebhook
 from apps.uploads.models import Job
 from tests.api.vk_helpers import vk_post
 from tests.helpers import image_bytes

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from apps.api.models import ApiClient
+from apps.accounts.models import ApiClient
 from tests.helpers import image_bytes
 
 pytestmark = pytest.mark.usefixtures("inline_jobs", "stand_ins")

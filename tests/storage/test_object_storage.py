@@ -10,8 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from apps.accounts.models import ApiClient
 from apps.api.downloads import signed_url
-from apps.api.models import ApiClient
 from apps.common.files import private_file_response
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job

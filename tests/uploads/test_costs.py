@@ -228,7 +228,7 @@ def test_rerunning_a_job_that_no_longer_fits_is_refused(alice_client, alice, set
 
 
 def test_the_rest_api_refuses_with_problem_json(client, alice, settings):
-    from apps.api.models import ApiClient
+    from apps.accounts.models import ApiClient
 
     settings.ENHANCER_JOB_SOFT_TIME_LIMIT = 60
     _, secrets = ApiClient.issue(alice, "app", daily_quota=0, rate_limit_per_minute=0)
@@ -246,7 +246,7 @@ def test_the_rest_api_refuses_with_problem_json(client, alice, settings):
 
 
 def test_the_rest_api_shows_eta_and_queue_position(client, alice):
-    from apps.api.models import ApiClient
+    from apps.accounts.models import ApiClient
 
     _, secrets = ApiClient.issue(alice, "app", daily_quota=0, rate_limit_per_minute=0)
     auth = {"HTTP_AUTHORIZATION": f"Token {secrets['token']}"}

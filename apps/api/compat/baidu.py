@@ -18,13 +18,13 @@ from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.accounts.models import ApiClient
 from apps.common.images import validate_image
 from apps.imaging.errors import EnhancerError
 from apps.uploads import services
 from apps.uploads.models import Job
 
 from .. import access
-from ..models import ApiClient
 from .common import submit, wait_all
 
 MAX_BASE64_BYTES = 4 * 1024 * 1024

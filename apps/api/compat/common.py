@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from apps.accounts.models import ApiClient
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, services
 from apps.uploads.models import Job
-
-from ..models import ApiClient
 
 
 @dataclass

@@ -18,6 +18,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.accounts.models import ApiClient
 from apps.common.images import ValidatedImage, read_upload, validate_image
 from apps.face_registry import services as faces
 from apps.imaging import codec
@@ -28,7 +29,6 @@ from apps.uploads.models import Job
 from apps.uploads.partial import missing_parts
 
 from .. import access
-from ..models import ApiClient
 from .common import Outcome, prepare, submit, wait_all
 
 T = TypeVar("T")
