@@ -231,6 +231,9 @@ ENHANCER_WEB_DAILY_JOBS = env.int("ENHANCER_WEB_DAILY_JOBS", default=200)
 # Sign-in: after this many failures for one user name from one address, wait this long.
 ENHANCER_LOGIN_MAX_FAILURES = env.int("ENHANCER_LOGIN_MAX_FAILURES", default=5)
 ENHANCER_LOGIN_LOCKOUT_SECONDS = env.int("ENHANCER_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For; the client's address is
+# read that many entries from the right (0: the header is ignored).
+ENHANCER_TRUSTED_PROXIES = env.int("ENHANCER_TRUSTED_PROXIES", default=0)
 # /healthz shows only its status to the public; staff, or "Authorization: Bearer <token>"
 # with this token, see the details. The worker ping is reused for a few seconds.
 ENHANCER_HEALTHZ_TOKEN = env.str("ENHANCER_HEALTHZ_TOKEN", default="")

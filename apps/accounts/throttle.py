@@ -2,8 +2,9 @@
 from one address, that pair is refused for ``ENHANCER_LOGIN_LOCKOUT_SECONDS`` — even with the
 right password, so guessing cannot go on in the background.
 
-Counts live in Django's cache (``CACHE_URL``; share it between web processes in production).
-Failures are counted from Django's ``user_login_failed`` signal, so the site's login form and the
+The address is the client's, behind ``ENHANCER_TRUSTED_PROXIES`` reverse proxies
+(common/addresses.py). Counts live in Django's cache (``CACHE_URL``; share it between web
+processes in production). Failures are counted from Django's ``user_login_failed`` signal, so the site's login form and the
 admin's are both covered; a successful sign-in clears the count.
 """
 
@@ -19,9 +20,11 @@ from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from apps.common.addresses import client_address
+
 
 def _keys(request: HttpRequest, username: str) -> tuple[str, str]:
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_address(request)
     # Hashed: user names may hold characters a cache key cannot.
     digest = hashlib.sha256(f"{username.strip().lower()}\n{address}".encode()).hexdigest()
     return f"login:failures:{digest}", f"login:locked:{digest}"
