@@ -44,6 +44,7 @@ class ApiClient(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name = "API client"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.token_prefix}…)"

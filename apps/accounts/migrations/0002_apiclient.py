@@ -36,6 +36,7 @@ class Migration(migrations.Migration):
                     ],
                     options={
                         "ordering": ["name", "id"],
+                        "verbose_name": "API client",
                     },
                 ),
             ],
