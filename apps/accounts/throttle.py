@@ -4,8 +4,8 @@ right password, so guessing cannot go on in the background.
 
 The address is the client's, behind ``ENHANCER_TRUSTED_PROXIES`` reverse proxies
 (common/addresses.py). Counts live in Django's cache (``CACHE_URL``; share it between web
-processes in production). Failures are counted from Django's ``user_login_failed`` signal, so the site's login form and the
-admin's are both covered; a successful sign-in clears the count.
+processes in production). Failures are counted from Django's ``user_login_failed`` signal, so
+the site's login form and the admin's are both covered; a successful sign-in clears the count.
 """
 
 from __future__ import annotations

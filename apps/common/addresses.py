@@ -3,7 +3,8 @@
 Each proxy appends the address it saw to ``X-Forwarded-For``, so with ``ENHANCER_TRUSTED_PROXIES``
 proxies in front the client is that many entries from the right; anything further left was
 written by the client and is not believed. With no proxies configured the header is ignored, so
-a client cannot pick its own address.
+a client cannot pick its own address; with proxies configured, the web server must be reachable
+through them alone, or a direct caller could write the whole header.
 """
 
 from __future__ import annotations
