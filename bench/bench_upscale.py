@@ -64,16 +64,6 @@ def area(rgb: np.ndarray, k: int) -> np.ndarray:
     return cv2.resize(rgb, (rgb.shape[1] // k, rgb.shape[0] // k), interpolation=cv2.INTER_AREA)
 
 
-def best_of(fn, repeats: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def build_torch_rrdbnet(layers):
     """RRDBNet (Wang et al. 2021, num_block=23, num_feat=64, num_grow_ch=32), weights taken in
     order from the parsed ncnn layers."""

@@ -81,8 +81,9 @@ def make(fixtures: Path, only: set[str]) -> list[dict]:
         data = (fixtures / fixture).read_bytes()
         if prepare is not None:
             data = prepare(data)
+        cleaned = operations.get(operation).clean_params(params)
         try:
-            result = operations.run(operation, codec.decode(data), params, lambda _fraction: None)
+            result = operations.run(operation, codec.decode(data), cleaned, lambda _fraction: None)
         except EnhancerError as error:
             print(f"{operation}: left out ({error.message})")
             (OUT / f"{operation}-before.jpg").unlink(missing_ok=True)

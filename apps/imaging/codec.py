@@ -204,18 +204,22 @@ def encode(picture: Picture, fmt: str | None = None, quality: int = 92) -> bytes
         image.save(buffer, "PNG", compress_level=6)
         return buffer.getvalue()
     if fmt == "JPEG":
-        buffer = io.BytesIO()
-        # Huffman optimisation keeps every DCT coefficient in memory (~380 MB for an 8000x8000
-        # upscale) to save ~5 % of the file: only worth it below 16 MP.
-        Image.fromarray(rgb, "RGB").save(
-            buffer,
-            "JPEG",
-            quality=quality,
-            optimize=picture.width * picture.height <= 16_000_000,
-            subsampling=0 if quality >= 90 else 2,
-        )
-        return buffer.getvalue()
+        return _save_jpeg(rgb, quality)
     raise EnhancerError(EnhancerError.BAD_PARAMS, f"Cannot encode {fmt}; use JPEG or PNG.")
+
+
+def _save_jpeg(rgb: np.ndarray, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    # Huffman optimisation keeps every DCT coefficient in memory (~380 MB for an 8000x8000
+    # upscale) to save ~5 % of the file: only worth it below 16 MP.
+    Image.fromarray(rgb, "RGB").save(
+        buffer,
+        "JPEG",
+        quality=quality,
+        optimize=rgb.shape[0] * rgb.shape[1] <= 16_000_000,
+        subsampling=0 if quality >= 90 else 2,
+    )
+    return buffer.getvalue()
 
 
 def _encode_png16(picture: Picture) -> bytes:
@@ -280,9 +284,4 @@ def as_jpeg(data: bytes, quality: int = 92, rows_per_chunk: int = 256) -> bytes:
             alpha = band[:, :, -1:] / 255.0
             colour = colour * alpha + 255.0 * (1.0 - alpha)
         rgb[start : start + rows_per_chunk] = np.clip(colour + 0.5, 0, 255)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb, "RGB").save(
-        buffer, "JPEG", quality=quality, optimize=rgb.shape[0] * rgb.shape[1] <= 16_000_000,
-        subsampling=0 if quality >= 90 else 2,
-    )
-    return buffer.getvalue()
+    return _save_jpeg(rgb, quality)

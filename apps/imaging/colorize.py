@@ -244,26 +244,12 @@ def install_model(
             state = colorize_models.read_state_dict(Path(temporary))
             model = colorize_models.state_dict_to_onnx(state)
             architecture = colorize_models.architecture(state)
-            _replace_with(target_dir / MODEL_FILE, model.SerializeToString())
+            model_files.write_atomically(target_dir / MODEL_FILE, model.SerializeToString())
             sidecar = {"l_offset": 0, "converted_from": name, "architecture": architecture}
-            _replace_with(target_dir / SIDECAR_FILE, json.dumps(sidecar).encode())
+            model_files.write_atomically(target_dir / SIDECAR_FILE, json.dumps(sidecar).encode())
         os.replace(temporary, target)
         os.chmod(target, 0o644)
         return target_dir / MODEL_FILE if name.endswith(".pth") else target
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def _replace_with(target: Path, data: bytes) -> None:
-    """Write ``target`` atomically: a running worker sees the old file or the new, never half."""
-    handle, temporary = tempfile.mkstemp(prefix=".installing-", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, target)
-        os.chmod(target, 0o644)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)

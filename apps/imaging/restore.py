@@ -199,7 +199,7 @@ def _use_network(picture: Picture) -> bool:
 def _network_restore(rgb: np.ndarray, progress: Progress) -> np.ndarray:
     from . import upscale
 
-    tile, pad = upscale.tile_settings(NETWORK_KEY)
+    tile, pad = upscale.tile_settings()
     # factor 1: each x4 tile is area-averaged 4x4 straight back to the input size.
     return upscale.run_tiled(rgb, superres.load(NETWORK_KEY), 1, tile, pad, progress)
 

@@ -116,28 +116,29 @@ def cache_dir() -> Path:
 # --------------------------------------------------------------------------- the CPU
 
 
-@functools.cache
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+def _cpuinfo(field: str) -> str | None:
+    """The value of the first ``field`` line of /proc/cpuinfo; None where there is none."""
     try:
         with open("/proc/cpuinfo") as handle:
             for line in handle:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
+                if line.startswith(field):
+                    return line.split(":", 1)[1]
     except OSError:
         pass
-    return frozenset()
+    return None
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+    return frozenset((_cpuinfo("flags") or "").split())
 
 
 @functools.cache
 def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    model = _cpuinfo("model name")
+    if model is not None:
+        return model.strip()
     import platform
 
     return platform.processor() or "unknown"
@@ -278,23 +279,22 @@ class OnnxGraph(Graph):
         return self._session.run(None, {self._input: chw[None]})[0][0]
 
 
-_core = None
-_core_lock = threading.Lock()
+def _new_openvino_core():
+    import openvino as ov
+
+    core = ov.Core()
+    folder = cache_dir() / "openvino"
+    folder.mkdir(parents=True, exist_ok=True)
+    core.set_property({"CACHE_DIR": str(folder)})
+    return core
+
+
+_core: ModelCache = ModelCache()
 
 
 def _openvino_core():
     """One OpenVINO Core per process, with the compiled-model cache on disk."""
-    global _core
-    with _core_lock:
-        if _core is None:
-            import openvino as ov
-
-            core = ov.Core()
-            folder = cache_dir() / "openvino"
-            folder.mkdir(parents=True, exist_ok=True)
-            core.set_property({"CACHE_DIR": str(folder)})
-            _core = core
-    return _core
+    return _core.get("openvino", _new_openvino_core)
 
 
 class OpenVinoGraph(Graph):
@@ -378,15 +378,9 @@ def converted_onnx(spec: ModelSpec, param: Path, weights: Path) -> Path:
     if target.is_file():
         return target
     model = ncnn_convert.to_onnx(ncnn_convert.load(param, weights))
-    _write_atomically(target, model.SerializeToString())
-    return target
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)  # atomic: concurrent workers never see half a file
+    model_files.write_atomically(target, model.SerializeToString())
+    return target
 
 
 def split_onnx(full: Path) -> tuple[Path, Path]:
@@ -408,8 +402,8 @@ def split_onnx(full: Path) -> tuple[Path, Path]:
     extractor = onnx.utils.Extractor(model)
     trunk = extractor.extract_model([graph_input], [cut])
     head = extractor.extract_model([cut], [model.graph.output[0].name])
-    _write_atomically(trunk_path, trunk.SerializeToString())
-    _write_atomically(head_path, head.SerializeToString())
+    model_files.write_atomically(trunk_path, trunk.SerializeToString())
+    model_files.write_atomically(head_path, head.SerializeToString())
     return trunk_path, head_path
 
 
@@ -438,7 +432,11 @@ def _stages(spec: ModelSpec, onnx_path: Path, make) -> list[Stage]:
                     1.0 - spec.trunk_share,
                 ),
             ]
-    graph = make(onnx_path)
+    return _whole(spec, make(onnx_path))
+
+
+def _whole(spec: ModelSpec, graph: Graph) -> list[Stage]:
+    """The one stage of a network run unsplit."""
     return [
         Stage(
             graph,
@@ -494,9 +492,7 @@ def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads:
         except Exception:  # noqa: BLE001
             log.exception("onnxruntime could not load %s; using ncnn", spec.name)
     if stages is None:
-        graph = NcnnGraph(*paths, num_threads)
-        memory = _memory(spec.bytes_per_pixel, "ncnn", "f32")
-        stages = [Stage(graph, spec.scale, spec.context, memory, 1.0, spec.guard)]
+        stages = _whole(spec, NcnnGraph(*paths, num_threads))
     return Network(spec, stages)
 
 

@@ -94,7 +94,7 @@ def memory_budget() -> int:
     return int(float(number) * base ** "_kmgt".index(prefix.lower() or "_"))
 
 
-def tile_settings(network_key: str = "") -> tuple[int | None, int | None]:
+def tile_settings() -> tuple[int | None, int | None]:
     """(largest window side, context) forced by ``ENHANCER_TILE`` / ``ENHANCER_TILE_PAD``;
     None where unset: windows then come from the memory budget and context from each
     network's measured need (superres.MODELS)."""
@@ -154,17 +154,9 @@ def _split(length: int, count: int) -> list[tuple[int, int]]:
     return [(length * i // count, length * (i + 1) // count) for i in range(count)]
 
 
-def _windows(length: int, count: int, pad: int) -> list[tuple[int, int, int, int]]:
-    """(window start, window end, centre start, centre end) per tile along one axis."""
-    return [
-        (max(0, start - pad), min(length, end + pad), start, end)
-        for start, end in _split(length, count)
-    ]
-
-
 def _axis(length: int, count: int, pad: int) -> tuple[int, int]:
     """(largest window, sum of windows) along one axis for ``count`` tiles."""
-    windows = _windows(length, count, pad)
+    windows = _windows_in(length, 0, length, count, pad)
     return max(w1 - w0 for w0, w1, _, _ in windows), sum(w1 - w0 for w0, w1, _, _ in windows)
 
 
@@ -387,8 +379,8 @@ def run_tiled(
             trunk.bytes_per_pixel + feature_bytes, held
         )
         rows, cols = plan_tiles(height, width, trunk_pad, trunk_pixels)
-        row_windows = _windows(height, rows, trunk_pad)
-        col_windows = _windows(width, cols, trunk_pad)
+        row_windows = _windows_in(height, 0, height, rows, trunk_pad)
+        col_windows = _windows_in(width, 0, width, cols, trunk_pad)
         total = sum(w1 - w0 for w0, w1, _, _ in row_windows) * sum(
             w1 - w0 for w0, w1, _, _ in col_windows
         )
@@ -448,7 +440,7 @@ def upscale_rgb(
 ) -> np.ndarray:
     route = ROUTES[(kind, factor, quality)]
     network = superres.load(route.network)
-    forced_tile, forced_pad = tile_settings(route.network)
+    forced_tile, forced_pad = tile_settings()
     tile = forced_tile if tile is None else tile
     pad = forced_pad if pad is None else pad
     return run_tiled(rgb, network, factor, tile, pad, progress)

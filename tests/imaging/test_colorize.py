@@ -236,10 +236,6 @@ def test_improve_bw_photo_without_colorizer(fake_restore, model_dir):
 # --------------------------------------------------------------------------- the public releases
 
 
-def _sha(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _constant_ab(logits, centres, scale=colorize_models.ANNEALED_MEAN_SCALE) -> np.ndarray:
     weights = np.exp(scale * np.asarray(logits, np.float64))
     return np.asarray(centres, np.float64).T @ (weights / weights.sum())
@@ -251,10 +247,10 @@ def test_caffe_release_installs_file_by_file_and_runs_with_cv2_dnn(tmp_path, mod
     files = write_tiny_caffe_colorizer(tmp_path / "download", logits, centres)
     assert colorize.unavailable_reason() == colorize.UNAVAILABLE
     for path in files[:2]:
-        colorize.install_model(path, _sha(path), model_dir)
+        colorize.install_model(path, sha256_file(path), model_dir)
         reason = colorize.unavailable_reason()
         assert "incomplete" in reason and files[2].name in reason  # honest about what is missing
-    colorize.install_model(files[2], _sha(files[2]), model_dir)
+    colorize.install_model(files[2], sha256_file(files[2]), model_dir)
     assert colorize.unavailable_reason() is None
     ab = _ab(operations.run("colorize", _grey_picture(), {}, lambda _f: None).outputs["colored"])
     expected = _constant_ab(logits, centres)  # the annealed mean of the bin centres
@@ -276,7 +272,7 @@ def test_eccv16_state_dict_is_converted_once_to_onnx(tmp_path, model_dir, legacy
     state["model8.6.bias"] = np.array([0.0, 2.0, 1.0])
     state["model_out.weight"] = np.array([[0.0, 0.5, 0.0], [0.2, 0.2, 0.4]]).reshape(2, 3, 1, 1)
     source = write_state_dict(tmp_path / "colorization_release_v2-00000000.pth", state, legacy)
-    digest = _sha(source)
+    digest = sha256_file(source)
     named = source.rename(tmp_path / f"colorization_release_v2-{digest[:8]}.pth")
     installed = colorize.install_model(named, digest, model_dir)
     assert installed == model_dir / colorize.MODEL_FILE
@@ -295,7 +291,7 @@ def test_siggraph17_state_dict_is_converted(tmp_path, model_dir):
     state = tiny_siggraph17()
     state["model_out.0.bias"] = np.array([0.3, -0.2])
     source = write_state_dict(tmp_path / "siggraph17.pth", state)
-    colorize.install_model(source, _sha(source), model_dir)
+    colorize.install_model(source, sha256_file(source), model_dir)
     assert json.loads((model_dir / colorize.SIDECAR_FILE).read_text())["architecture"] == "siggraph17"
     ab = _ab(colorize.colorize(_grey_picture()))
     expected = 110 * np.tanh([0.3, -0.2])
@@ -316,13 +312,13 @@ def _installed(model_dir) -> list:
 def test_model_files_that_are_not_state_dicts_install_nothing(tmp_path, model_dir):
     bomb = write_pickle_bomb(_downloads(tmp_path) / "evil.pth")
     with pytest.raises(EnhancerError) as error:
-        colorize.install_model(bomb, _sha(bomb), model_dir)
+        colorize.install_model(bomb, sha256_file(bomb), model_dir)
     assert error.value.code == EnhancerError.BAD_PARAMS and "os.system" in error.value.message
     unrelated = write_state_dict(
         _downloads(tmp_path) / "resnet.pth", {"fc.weight": np.zeros((2, 2))}
     )
     with pytest.raises(EnhancerError, match="neither ECCV16"):
-        colorize.install_model(unrelated, _sha(unrelated), model_dir)
+        colorize.install_model(unrelated, sha256_file(unrelated), model_dir)
     assert _installed(model_dir) == []
     assert not Path("/tmp/pwned-by-model").exists()
     assert colorize.unavailable_reason() == colorize.UNAVAILABLE
@@ -331,7 +327,7 @@ def test_model_files_that_are_not_state_dicts_install_nothing(tmp_path, model_di
 def test_a_hub_file_name_contradicting_the_digest_is_refused(tmp_path, model_dir):
     source = write_state_dict(_downloads(tmp_path) / "siggraph17-df00044c.pth", tiny_siggraph17())
     with pytest.raises(EnhancerError, match="df00044c"):
-        colorize.install_model(source, _sha(source), model_dir)
+        colorize.install_model(source, sha256_file(source), model_dir)
     assert _installed(model_dir) == []
 
 

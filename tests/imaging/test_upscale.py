@@ -327,7 +327,7 @@ def test_memory_of_a_2000px_x4_job_stays_bounded():
 def test_tiled_equals_untiled_with_the_art_network():
     rgb = fixture_picture("photos/baboon_gt.png").rgb[100:356, 100:356]
     network = superres.load("art-x4")
-    _tile, pad = upscale.tile_settings("art-x4")
+    _tile, pad = upscale.tile_settings()
     whole = upscale.run_tiled(rgb, network, 4, tile=1000, pad=pad)
     tiled = upscale.run_tiled(rgb, network, 4, tile=96, pad=pad)
     assert np.abs(tiled - whole).max() <= 2 / 255  # measured 0.08/255
@@ -357,7 +357,7 @@ def test_tiled_equals_untiled_with_the_photo_network():
 def test_runtimes_agree_and_their_caches_are_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(superres, "_networks", ModelCache())  # convert afresh into tmp_path
-    monkeypatch.setattr(superres, "_core", None)
+    monkeypatch.setattr(superres, "_core", ModelCache())
     rgb = fixture_picture("photos/lowres_0014.jpg").rgb[:40, :40]
     for key in ("fast-x4", "fast-x2", "art-x4"):  # the converter's SPAN and compact layers
         reference = superres.load(key, "ncnn").run(rgb)

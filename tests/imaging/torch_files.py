@@ -103,7 +103,6 @@ def tiny_eccv16(width: int = 4, bins: int = 3, rng=None) -> dict[str, np.ndarray
     ``bins`` ab bins instead of 313. Without ``rng`` every weight is zero and every bias zero,
     batch norms are identities, and ``model8.6.bias`` / ``model_out.weight`` are left to the
     caller: the output is then the same ab everywhere."""
-    rng = rng or None
     state: dict[str, np.ndarray] = {}
 
     def conv(name, cin, cout, k, bias=True):
