@@ -111,13 +111,11 @@ def respond(request: HttpRequest, refused: Refusal) -> HttpResponse:
 
         return meitu_error(MeituError(10000, "INVALID_PARAMETER", refused.text))
     if path.startswith("/api/"):
+        from apps.api.problems import CONTENT_TYPE, problem_body
+
         code = "length_required" if refused.status == 411 else "request_too_large"
-        return JsonResponse(
-            {"type": f"https://enhancer.invalid/problems/{code}",
-             "title": "Length required" if refused.status == 411 else "Too large",
-             "status": refused.status, "detail": refused.text, "code": code},
-            status=refused.status, content_type="application/problem+json",
-        )
+        return JsonResponse(problem_body(refused.status, code, refused.text),
+                            status=refused.status, content_type=CONTENT_TYPE)
     return render(request, "request_refused.html", {"message": refused.text},
                   status=refused.status)
 

@@ -31,7 +31,5 @@ case "$queue" in
     ;;
 esac
 export ENHANCER_THREADS=$threads OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
-export ENHANCER_LIGHT_CONCURRENCY=${ENHANCER_LIGHT_CONCURRENCY:-$cores}
-export ENHANCER_HEAVY_CONCURRENCY=${ENHANCER_HEAVY_CONCURRENCY:-1}
 exec nice -n "$niceness" "$PY" -m celery -A enhancer_site worker -Q "$queue" \
   --concurrency "$concurrency" -n "$queue@%h" --loglevel=INFO "$@"

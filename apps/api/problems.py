@@ -34,6 +34,7 @@ TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict",
+    411: "Length required",
     413: "Too large",
     415: "Unsupported media type",
     422: "Cannot process",
@@ -43,8 +44,8 @@ TITLES = {
 }
 
 
-def problem(status_code: int, code: str, detail: str, **extra) -> Response:
-    body = {
+def problem_body(status_code: int, code: str, detail: str, **extra) -> dict:
+    return {
         "type": f"https://enhancer.invalid/problems/{code}",
         "title": TITLES.get(status_code, "Error"),
         "status": status_code,
@@ -52,6 +53,10 @@ def problem(status_code: int, code: str, detail: str, **extra) -> Response:
         "code": code,
         **extra,
     }
+
+
+def problem(status_code: int, code: str, detail: str, **extra) -> Response:
+    body = problem_body(status_code, code, detail, **extra)
     return Response(body, status=status_code, content_type=CONTENT_TYPE)
 
 

@@ -46,7 +46,7 @@ class PersonSerializer(serializers.ModelSerializer):
 
 class EnrollSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
-    person_id = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    person_id = serializers.IntegerField(min_value=0, max_value=faces.MAX_PERSON_ID)
 
 
 class RecognizeSerializer(serializers.Serializer):

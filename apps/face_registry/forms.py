@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.common.forms import MultipleFileField
 
+from .services import MAX_PERSON_ID
+
 
 class SpaceForm(forms.Form):
     name = forms.CharField(max_length=100, required=False, label=_("Name"))
@@ -19,7 +21,7 @@ class EnrollForm(forms.Form):
     """Photos of one person; on a space page the person is picked (or created) by number."""
 
     person_id = forms.IntegerField(
-        min_value=0, max_value=2**31 - 1, required=False, label=_("Person number"),
+        min_value=0, max_value=MAX_PERSON_ID, required=False, label=_("Person number"),
         help_text=_("Leave empty for a new person."),
     )
     name = forms.CharField(max_length=100, required=False, label=_("Name"))

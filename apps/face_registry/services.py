@@ -347,6 +347,8 @@ def _recognized(
 
 
 # --------------------------------------------------------------------------- delete
+# Thumbnails go with their rows, once the deletion has committed: cleanup.py's receivers see
+# every deleted face, a cascade from its person included.
 
 
 def delete_person(space: Space, person_id: int) -> bool:
@@ -356,10 +358,8 @@ def delete_person(space: Space, person_id: int) -> bool:
         person = Person.objects.filter(space=locked, person_id=person_id).first()
         if person is None:
             return False
-        names = list(person.faces.exclude(thumbnail="").values_list("thumbnail", flat=True))
         person.delete()
         _bump(locked)
-        transaction.on_commit(lambda: _delete_files(names))
     return True
 
 
@@ -367,24 +367,18 @@ def delete_face(face: Face) -> None:
     """Remove one enrolled face (its embedding and thumbnail); the person stays."""
     with transaction.atomic():
         locked = _lock_space(face.space)
-        name = face.thumbnail.name
         Face.objects.filter(pk=face.pk).delete()
         _bump(locked)
-        transaction.on_commit(lambda: _delete_files([name]))
 
 
 def truncate(space: Space) -> None:
     """Empty the space: every person, embedding and thumbnail. The space itself stays."""
     with transaction.atomic():
         locked = _lock_space(space)
-        names = list(
-            Face.objects.filter(space=locked).exclude(thumbnail="").values_list("thumbnail", flat=True)
-        )
-        Face.objects.filter(space=locked).delete()
+        faces, _ = Face.objects.filter(space=locked).delete()
         Person.objects.filter(space=locked).delete()
         _bump(locked)
-        transaction.on_commit(lambda: _delete_files(names))
-    log.info("space %s truncated (%d faces)", space.uuid, len(names))
+    log.info("space %s truncated (%d faces)", space.uuid, faces)
 
 
 def delete_space(space: Space) -> None:

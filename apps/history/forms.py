@@ -3,13 +3,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.imaging import operations
+from apps.uploads.forms import operation_choices
 from apps.uploads.models import Job
-from apps.uploads.operation_text import operation_label, status_label
+from apps.uploads.operation_text import status_label
 
 
 def _operation_choices() -> list[tuple[str, str]]:
-    return [("", _("All operations"))] + [(name, operation_label(name)) for name in operations.REGISTRY]
+    return [("", _("All operations"))] + operation_choices()
 
 
 def _status_choices() -> list[tuple[str, str]]:

@@ -174,11 +174,19 @@ def megapixels(width: int, height: int) -> float:
     return max(width * height / 1e6, MIN_MEGAPIXELS)
 
 
-def plan(operation: str, params: dict, width: int, height: int) -> Plan:
+def plan(
+    operation: str, params: dict, width: int, height: int,
+    rows: dict[str, OperationCost] | None = None,
+) -> Plan:
+    """``rows``: cost rows by key, shared by the calls of one request so that photos with the
+    same key read their row once."""
     cost_class, key_params = classify(operation, params, width * height)
     key = make_key(operation, key_params)
+    rows = {} if rows is None else rows
+    if key not in rows:
+        rows[key] = cost_row(key)
     mp = megapixels(width, height)
-    estimate = cost_row(key).seconds(mp)
+    estimate = rows[key].seconds(mp)
     return Plan(operation, dict(params), cost_class, key, mp, round(estimate, 2), width, height)
 
 
@@ -194,7 +202,10 @@ def admit(operation: str, params: dict, images: Iterable) -> list[Plan]:
 
     ``params`` must already be cleaned (``services.validate_operation``).
     """
-    plans = [plan(operation, params, image.info.width, image.info.height) for image in images]
+    rows: dict[str, OperationCost] = {}
+    plans = [
+        plan(operation, params, image.info.width, image.info.height, rows) for image in images
+    ]
     limit = time_limit()
     for job_plan in plans:
         if job_plan.estimate_seconds > limit:

@@ -77,7 +77,9 @@ class UploadForm(forms.Form):
             else:
                 try:
                     # Refused now, with what would fit, rather than stopped after the time limit.
-                    costs.admit(operation, cleaned["params"], cleaned.get("photos") or [])
+                    cleaned["plans"] = costs.admit(
+                        operation, cleaned["params"], cleaned.get("photos") or []
+                    )
                 except EnhancerError as error:
                     self.add_error(None, translate_error(error))
         return cleaned

@@ -46,19 +46,20 @@ def create_jobs(
     params: dict,
     source: str = Job.Source.WEB,
     api_client=None,
-    prepared: bool = False,
+    plans: list[costs.Plan] | None = None,
 ) -> list[Job]:
     """Store the inputs and queue one job per image, all or none.
 
-    ``prepared``: ``params`` came from :func:`validate_operation` in this request already.
+    ``plans``: what :func:`costs.admit` gave for these images, from parameters
+    :func:`validate_operation` cleaned, in this request already; the jobs then take their
+    operation and parameters from the plans.
 
     Raises EnhancerError ``storage_unavailable`` / ``queue_unavailable`` (temporary: every
     surface answers 503) with nothing left stored when the files or the messages cannot be
     written.
     """
-    if not prepared:
-        params = validate_operation(operation, params)
-    plans = costs.admit(operation, params, images)
+    if plans is None:
+        plans = costs.admit(operation, validate_operation(operation, params), images)
     jobs: list[Job] = []
     try:
         with transaction.atomic():
@@ -67,7 +68,7 @@ def create_jobs(
                 # against the user's daily allowance; a failure below gives it back.
                 allowance.take(owner, len(images))
             for image, plan in zip(images, plans, strict=True):
-                jobs.append(_store_job(owner, image, operation, params, source, api_client, plan))
+                jobs.append(_store_job(owner, image, source, api_client, plan))
             _enqueue_on_commit(jobs)
     except BaseException as error:
         for job in jobs:  # the rows are rolled back (or withdrawn); their files must go too
@@ -90,9 +91,7 @@ def create_job(
     return create_jobs(owner, [image], operation, params, source, api_client)[0]
 
 
-def _store_job(
-    owner, image, operation: str, params: dict, source: str, api_client, plan: costs.Plan
-) -> Job:
+def _store_job(owner, image, source: str, api_client, plan: costs.Plan) -> Job:
     job = Job(
         cost_class=plan.cost_class,
         cost_key=plan.key,
@@ -100,8 +99,8 @@ def _store_job(
         owner=owner,
         source=source,
         api_client=api_client,
-        operation=operation,
-        params=params,
+        operation=plan.operation,
+        params=plan.params,
         input_name=image.name,
         input_format=image.info.format,
         input_width=image.info.width,
@@ -268,11 +267,8 @@ def fail(job_id: int, error: EnhancerError, attempt: int | None = None) -> None:
             # were committed must neither take them back nor announce the job a second time.
             log.warning("job %s is already %s; ignoring a late %s", job.uuid, job.status, error.code)
             return
-        partial = list(job.outputs.all())
-        for output in partial:
-            output.file.delete(save=False)
-        job.outputs.all().delete()
-        Job.objects.filter(id=job_id).exclude(status=Job.Status.SUCCEEDED).update(
+        job.outputs.all().delete()  # their files go once this commits (cleanup.py)
+        Job.objects.filter(id=job_id).update(
             status=Job.Status.FAILED,
             error_code=error.code,
             error_message=error.message,

@@ -32,8 +32,7 @@ def process_job(self, job_id: int) -> None:
     # In-process (eager) runs cannot lose their worker; real ones say they are alive.
     heartbeat = nullcontext() if self.request.is_eager else liveness.Heartbeat(job)
     try:
-        with heartbeat:
-            services.run_job(job)
+        _run(job, heartbeat)
     except EnhancerError as error:
         if error.temporary and self.request.retries < self.max_retries:
             services.requeue(job_id, error, attempt)
@@ -44,21 +43,24 @@ def process_job(self, job_id: int) -> None:
             EnhancerError.TIMEOUT, "The operation took too long and was stopped."
         )
         services.fail(job_id, stopped, attempt)
-    except (OperationalError, InterfaceError) as error:
-        # The database went away under the job (restart, failover, killed connection): a new
-        # connection and a later attempt; if that fails too the sweeper finds the job.
-        log.warning("job %s lost its database connection: %s", job_id, error)
-        connection.close()
-        lost = EnhancerError(EnhancerError.TEMPORARY, "The database connection was lost.")
-        if self.request.retries < self.max_retries:
-            services.requeue(job_id, lost, attempt)
-            raise self.retry(countdown=5 * 2**self.request.retries) from error
-        services.fail(job_id, lost, attempt)
     except Exception:
         log.exception("job %s crashed", job_id)
         services.fail(
             job_id, EnhancerError(EnhancerError.INTERNAL, "An internal error stopped the job."), attempt
         )
+
+
+def _run(job, heartbeat) -> None:
+    try:
+        with heartbeat:
+            services.run_job(job)
+    except (OperationalError, InterfaceError) as error:
+        # The database went away under the job (restart, failover, killed connection): a new
+        # connection and a later attempt, as for any temporary error; if that fails too the
+        # sweeper finds the job.
+        log.warning("job %s lost its database connection: %s", job.id, error)
+        connection.close()
+        raise EnhancerError(EnhancerError.TEMPORARY, "The database connection was lost.") from error
 
 
 @shared_task(ignore_result=True)

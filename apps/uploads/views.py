@@ -40,7 +40,7 @@ def new(request: HttpRequest) -> HttpResponse:
             try:
                 jobs = services.create_jobs(
                     request.user, form.cleaned_data["photos"], form.cleaned_data["operation"],
-                    form.cleaned_data["params"], prepared=True,
+                    form.cleaned_data["params"], plans=form.cleaned_data["plans"],
                 )
             except EnhancerError as error:
                 # Queue or storage down (503, nothing stored), or a refusal at submission.
@@ -104,12 +104,15 @@ def estimate(request: HttpRequest) -> JsonResponse:
         if name not in ("photos", "operation") and request.GET.get(name)
     }
     answer = {}
+    rows = {}
     for name in operations.REGISTRY:
         try:
             params = services.validate_operation(name, options if name == "upscale" else {})
         except EnhancerError:
             continue
-        seconds = sum(costs.plan(name, params, width, height).estimate_seconds for width, height in sizes)
+        seconds = sum(
+            costs.plan(name, params, width, height, rows).estimate_seconds for width, height in sizes
+        )
         answer[name] = {"seconds": round(seconds, 1), "text": duration_text(seconds) if sizes else ""}
     return JsonResponse({"operations": answer})
 

@@ -54,14 +54,16 @@ def wait_all(jobs: list[Job], timeout: float | None = None) -> list[Outcome]:
     return outcomes
 
 
-def prepare(operation: str, params: dict, images: list[services.ValidatedImage]) -> dict:
+def prepare(
+    operation: str, params: dict, images: list[services.ValidatedImage]
+) -> list[costs.Plan]:
     """Every refusal a synchronous call can get before anything is stored: bad parameters, an
     estimate over the job time limit (``over_time_limit``), or jobs that could not finish within
     this call's wait, queue ahead included (``wait_timeout``, temporary) — answered at once
-    instead of holding a web worker for the whole wait. Returns the cleaned parameters."""
-    cleaned = services.validate_operation(operation, params)
-    costs.check_wait(costs.admit(operation, cleaned, images), wait_seconds())
-    return cleaned
+    instead of holding a web worker for the whole wait. Returns the images' plans."""
+    plans = costs.admit(operation, services.validate_operation(operation, params), images)
+    costs.check_wait(plans, wait_seconds())
+    return plans
 
 
 def submit(
@@ -70,12 +72,12 @@ def submit(
     images: list[services.ValidatedImage],
     operation: str,
     params: dict,
-    prepared: bool = False,
+    plans: list[costs.Plan] | None = None,
 ) -> list[Job]:
-    """Store and queue the jobs; ``prepared`` when the caller already ran :func:`prepare` on
-    them (the queue it measured has since grown by the caller's own other jobs)."""
-    if not prepared:
-        params = prepare(operation, params, images)
+    """Store and queue the jobs; ``plans`` when the caller already ran :func:`prepare` on them
+    (the queue it measured has since grown by the caller's own other jobs)."""
+    if plans is None:
+        plans = prepare(operation, params, images)
     return services.create_jobs(
-        client.owner, images, operation, params, source, api_client=client, prepared=True
+        client.owner, images, operation, params, source, api_client=client, plans=plans
     )

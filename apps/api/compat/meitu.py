@@ -164,14 +164,12 @@ def aiquality(request: HttpRequest) -> JsonResponse:
         try:
             jobs = submit(client, Job.Source.MEITU, images, "restore", {})
         except EnhancerError as error:
-            if error.code == EnhancerError.WAIT_TIMEOUT:
-                # Could not finish within the wait: answered at once, as a wait that ran out is.
-                raise MeituError(20001, "PROCESS_ERROR", error.message) from None
-            if error.temporary:  # queue or storage down; nothing was stored
-                raise MeituError(
-                    20001, "PROCESS_ERROR", f"temporary failure, try again: {error.message}"
-                ) from None
-            raise MeituError(20001, "PROCESS_ERROR", error.message) from None
+            message = error.message
+            # A job that could not finish within the wait is answered at once, as a wait that
+            # ran out is; another temporary refusal means queue or storage down, nothing stored.
+            if error.temporary and error.code != EnhancerError.WAIT_TIMEOUT:
+                message = f"temporary failure, try again: {message}"
+            raise MeituError(20001, "PROCESS_ERROR", message) from None
         outcomes = wait_all(jobs)
         for outcome in outcomes:
             if outcome.timed_out:

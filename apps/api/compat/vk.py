@@ -24,7 +24,7 @@ from apps.face_registry import services as faces
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
 from apps.imaging.picture import Picture
-from apps.uploads import services
+from apps.uploads import costs, services
 from apps.uploads.models import Job
 from apps.uploads.partial import missing_parts
 
@@ -222,9 +222,9 @@ def photo_improve(request: HttpRequest, client: ApiClient, meta: dict) -> JsonRe
         if mode not in ("improve", "resolution"):
             raise VkError(400, f"unknown mode {mode}")
     modes = list(dict.fromkeys(modes))
-    plans = {"improve": ("improve", {}, IMPROVE_FIELDS)}
+    specs = {"improve": ("improve", {}, IMPROVE_FIELDS)}
     if "resolution" in modes:
-        plans["resolution"] = ("upscale", _resolution_params(meta), {"resolved": "resolved"})
+        specs["resolution"] = ("upscale", _resolution_params(meta), {"resolved": "resolved"})
     entries = meta_images(meta)
     # Each image makes one job per mode. The spec states no number; the daily quota counts
     # every job, so a request cannot buy many for the price of one.
@@ -241,19 +241,17 @@ def photo_improve(request: HttpRequest, client: ApiClient, meta: dict) -> JsonRe
     # Every check that can refuse the request runs before the first job is stored.
     jobs: dict[str, list[Job]] = {}
     refused: dict[str, EnhancerError] = {}
-    cleaned: dict[str, dict] = {}
+    admitted: dict[str, list[costs.Plan]] = {}
     for mode in modes:
-        operation, params, _fields = plans[mode]
+        operation, params, _fields = specs[mode]
         try:
-            cleaned[mode] = prepare(operation, params, images)
+            admitted[mode] = prepare(operation, params, images)
         except EnhancerError as error:
             refused[mode] = error
     try:
-        for mode in cleaned:
-            operation = plans[mode][0]
-            jobs[mode] = submit(
-                client, Job.Source.VK, images, operation, cleaned[mode], prepared=True
-            )
+        for mode, mode_plans in admitted.items():
+            operation, params, _fields = specs[mode]
+            jobs[mode] = submit(client, Job.Source.VK, images, operation, params, plans=mode_plans)
     except EnhancerError as error:
         # Queue or storage down: the modes already stored are withdrawn too, all or nothing.
         for stored in jobs.values():
@@ -264,7 +262,7 @@ def photo_improve(request: HttpRequest, client: ApiClient, meta: dict) -> JsonRe
     by_job = {outcome.job.id: outcome for outcome in outcomes}
     body: dict[str, list] = {}
     for mode in modes:
-        fields = plans[mode][2]
+        fields = specs[mode][2]
         if mode in refused:
             body[mode] = [_failed_object(e["name"], refused[mode]) for e in entries]
         else:
