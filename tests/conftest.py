@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, fixtures_dir, process_env
+from tests.helpers import fixtures_dir, process_env, start_worker_process, stop_process_group
 
 
 @pytest.fixture
@@ -61,58 +58,30 @@ def alice_client(client, alice):
     return client
 
 
-QUEUES = "light,heavy"
-
-
 @pytest.fixture
 def start_celery_worker(transactional_db, settings):
     """Start real ``celery worker`` processes on the configured broker, sharing the test database:
     ``start_celery_worker("heavy")`` for one per queue (as ``make run`` and compose run them),
-    ``start_celery_worker()`` for one on every queue. All are stopped at the end of the test.
+    ``start_celery_worker()`` for one on every queue, ``pool=`` and environment variables as
+    keywords. All are stopped at the end of the test.
 
     Tests using it see committed data only (transactional_db), exactly like production.
     """
-    started: list[tuple[subprocess.Popen, object]] = []
+    started: list[subprocess.Popen] = []
 
-    def start(queues: str = QUEUES, **env_extra: str) -> subprocess.Popen:
-        env = process_env(settings.MEDIA_ROOT, PYTHONUNBUFFERED="1", **env_extra)
-        name = queues.replace(",", "-")
-        log_path = Path(settings.MEDIA_ROOT).parent / f"worker-{name}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = log_path.open("w")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "enhancer_site", "worker", "--pool=solo",
-             "-Q", queues, "--purge", "--without-gossip", "--without-mingle",
-             "--loglevel=INFO", "-n", f"test-{os.getpid()}-{name}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    def start(queues: str | None = None, pool: str = "solo", **env: str) -> subprocess.Popen:
+        name = f"{len(started)}-" + (queues or "all").replace(",", "-")
+        process = start_worker_process(
+            Path(settings.MEDIA_ROOT).parent / f"worker-{name}.log",
+            process_env(settings.MEDIA_ROOT, PYTHONUNBUFFERED="1", **env),
+            f"test-{os.getpid()}-{name}", pool=pool, queues=queues,
         )
-        started.append((process, log))
-        deadline = time.monotonic() + 60
-        while "ready." not in log_path.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
+        started.append(process)
         return process
 
     yield start
-    for process, log in started:
+    for process in started:
         stop_process_group(process)
-        log.close()
-
-
-def stop_process_group(process: subprocess.Popen, grace: float = 20) -> None:
-    """SIGTERM (a warm shutdown finishes the task at hand), SIGKILL after ``grace`` seconds."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture

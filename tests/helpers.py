@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +35,56 @@ def process_env(media_root, **extra: str) -> dict[str, str]:
         "MEDIA_ROOT": str(media_root),
         **extra,
     }
+
+
+def start_worker_process(log_path: Path, env: dict[str, str], name: str, pool: str = "solo",
+                         queues: str | None = None, timeout: float = 60) -> subprocess.Popen:
+    """A real ``celery worker`` process named ``name@host``, one task at a time, on ``queues``
+    (every queue unless told), its output in ``log_path``; returned once it is ready. Stop it
+    with :func:`stop_process_group`."""
+    from apps.uploads.costs import QUEUES
+
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:  # the worker writes through its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "enhancer_site", "worker", f"--pool={pool}",
+             "--concurrency=1", "-Q", queues or ",".join(QUEUES), "--purge", "--without-gossip",
+             "--without-mingle", "--loglevel=INFO", "-n", f"{name}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    deadline = time.monotonic() + timeout
+    while "ready." not in log_path.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process_group(process)
+            raise AssertionError(f"the Celery worker {name} did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return process
+
+
+def stop_process_group(process: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM (a warm shutdown finishes the task at hand), SIGKILL after ``grace`` seconds."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def files_under(folder: Path) -> set[str]:
+    """Every file under ``folder`` (none if it does not exist), by its path relative to it."""
+    return {str(path.relative_to(folder)) for path in Path(folder).rglob("*") if path.is_file()}
 
 
 class RegistryProcess:

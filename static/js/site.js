@@ -14,6 +14,15 @@
     return format(element.dataset["text" + key], values || {});
   }
 
+  // A drop zone: highlighted while files are dragged over it; onDrop gets the dropped files.
+  function dropTarget(zone, onDrop) {
+    ["dragenter", "dragover"].forEach((name) => zone.addEventListener(name, (event) => {
+      event.preventDefault(); zone.classList.add("over");
+    }));
+    ["dragleave", "drop"].forEach((name) => zone.addEventListener(name, () => zone.classList.remove("over")));
+    zone.addEventListener("drop", (event) => { event.preventDefault(); onDrop(event.dataTransfer.files); });
+  }
+
   // --- navigation ------------------------------------------------------------------------------
   const toggle = document.querySelector('[data-role="nav-toggle"]');
   if (toggle) {
@@ -204,14 +213,9 @@
       }));
     };
     input.addEventListener("change", show);
-    ["dragenter", "dragover"].forEach((name) => zone.addEventListener(name, (event) => {
-      event.preventDefault(); zone.classList.add("over");
-    }));
-    ["dragleave", "drop"].forEach((name) => zone.addEventListener(name, () => zone.classList.remove("over")));
-    zone.addEventListener("drop", (event) => {
-      event.preventDefault();
+    dropTarget(zone, (dropped) => {
       const files = new DataTransfer();
-      Array.from(event.dataTransfer.files).slice(0, input.multiple ? undefined : 1).forEach((file) => files.items.add(file));
+      Array.from(dropped).slice(0, input.multiple ? undefined : 1).forEach((file) => files.items.add(file));
       input.files = files.files;
       show();
     });
@@ -230,10 +234,9 @@
     const statusLine = document.getElementById("upload-status");
     const bar = document.getElementById("upload-progress");
     const button = form.querySelector('button[type="submit"]');
-    // Each chosen photo: {file, id, error, pixels, item}; refused ones stay listed with their
+    // Each chosen photo: {file, error, pixels, item}; refused ones stay listed with their
     // reason and are left out of the upload, so one bad file never costs the others.
     let chosen = [];
-    let nextId = 0;
 
     form.noValidate = true;  // the checks below replace "please select a file"
     input.required = false;
@@ -324,7 +327,7 @@
       Array.from(files).forEach((file) => {
         const duplicate = chosen.some((entry) => entry.file.name === file.name && entry.file.size === file.size && entry.file.lastModified === file.lastModified);
         if (duplicate) return;
-        const entry = { file, id: nextId++, error: null, url: URL.createObjectURL(file) };
+        const entry = { file, error: null, url: URL.createObjectURL(file) };
         chosen.push(entry);
         inspect(entry);
       });
@@ -379,11 +382,7 @@
     }
 
     input.addEventListener("change", () => add(input.files));
-    ["dragenter", "dragover"].forEach((name) => dropzone.addEventListener(name, (event) => {
-      event.preventDefault(); dropzone.classList.add("over");
-    }));
-    ["dragleave", "drop"].forEach((name) => dropzone.addEventListener(name, () => dropzone.classList.remove("over")));
-    dropzone.addEventListener("drop", (event) => { event.preventDefault(); add(event.dataTransfer.files); });
+    dropTarget(dropzone, add);
 
     const params = form.querySelectorAll("fieldset.params");
     const syncParams = () => {

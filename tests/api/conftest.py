@@ -23,6 +23,17 @@ def fresh_face_index():
 
 
 @pytest.fixture
+def face(fixture_path):
+    """``face("obama.jpg")`` → the bytes of a face photo; skips when face analysis is unavailable."""
+    from apps.imaging import faces
+
+    reason = faces.available()
+    if reason:
+        pytest.skip(f"face analysis unavailable: {reason}")
+    return lambda name: fixture_path(f"faces/{name}").read_bytes()
+
+
+@pytest.fixture
 def issued(alice):
     """Alice's API client and its plain secrets."""
     client, secrets = ApiClient.issue(alice, "alice-app", daily_quota=0, rate_limit_per_minute=0)

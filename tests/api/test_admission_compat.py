@@ -10,9 +10,9 @@ import pytest
 
 from apps.uploads import costs
 from apps.uploads.models import Job, OperationCost
-from tests.api.test_baidu import call, get_token, without_log_id
-from tests.api.test_meitu import post as meitu_post
-from tests.api.test_meitu import request_body
+from tests.api.baidu_helpers import call, get_token, without_log_id
+from tests.api.meitu_helpers import post as meitu_post
+from tests.api.meitu_helpers import request_body
 from tests.api.vk_helpers import jpeg, vk_post
 from tests.helpers import SLOW_CPU_COSTS
 from tests.uploads.factories import make_job

@@ -18,7 +18,7 @@ from apps.api.compat.baidu import MESSAGES
 from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 from apps.uploads.models import Job
-from tests.api.test_baidu import get_token
+from tests.api.baidu_helpers import get_token
 from tests.helpers import image_bytes
 
 # The document's error table, copied verbatim (错误码 / 错误信息).

@@ -16,7 +16,7 @@ from PIL import Image
 from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 from apps.uploads.models import Job
-from tests.api.test_meitu import URL, post, request_body
+from tests.api.meitu_helpers import URL, post, request_body
 from tests.helpers import image_bytes
 from tests.security.receivers import Receiver
 

@@ -18,11 +18,11 @@ from apps.face_registry import services as face_services
 from apps.face_registry.models import Person
 from apps.imaging import operations
 from apps.uploads.models import Job
-from tests.api.vk_helpers import envelope, jpeg, vk_post
+from tests.api.vk_helpers import SET, enroll, envelope, jpeg, recognize, vk_post
 from tests.helpers import image_bytes
 
 IMPROVE = "/api/v1/photo/improve"
-SET, RECOGNIZE, DELETE = "/api/v1/persons/set", "/api/v1/persons/recognize", "/api/v1/persons/delete"
+DELETE = "/api/v1/persons/delete"
 NO_COLORIZER = "no colorizer model installed (see README: manage.py install_model)"
 
 
@@ -151,26 +151,6 @@ class TestBlackAndWhiteWithoutAColorizer:
 
 
 # --- persons/* ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def face(fixture_path):
-    from apps.imaging import faces
-
-    reason = faces.available()
-    if reason:
-        pytest.skip(f"face analysis unavailable: {reason}")
-    return lambda name: fixture_path(f"faces/{name}").read_bytes()
-
-
-def enroll(client, token, data, person_id):
-    meta = {"space": "5", "images": [{"name": "file", "person_id": person_id}]}
-    return vk_post(client, SET, token, meta, {"file": data})
-
-
-def recognize(client, token, data, create_new):
-    meta = {"space": "5", "create_new": create_new, "images": [{"name": "file"}]}
-    return vk_post(client, RECOGNIZE, token, meta, {"file": data})
 
 
 @pytest.mark.django_db

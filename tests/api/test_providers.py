@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from apps import providers
@@ -12,15 +10,13 @@ from apps.imaging.progress import ignore
 from apps.providers.baidu import BaiduProvider
 from apps.providers.meitu import MeituProvider
 from apps.providers.vk import VkProvider
-from tests.helpers import image_bytes
+from tests.helpers import free_port, image_bytes
 
 pytestmark = pytest.mark.usefixtures("inline_jobs", "stand_ins")
 
 
 def dead_url() -> str:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def never_run(monkeypatch) -> None:

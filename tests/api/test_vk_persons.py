@@ -5,29 +5,13 @@ from __future__ import annotations
 import pytest
 
 from apps.face_registry.models import Person, Space
-from tests.api.vk_helpers import envelope, jpeg, vk_post
+from tests.api.vk_helpers import SET, enroll, envelope, jpeg, recognize, vk_post
 
 pytestmark = pytest.mark.django_db
 
-SET, RECOGNIZE = "/api/v1/persons/set", "/api/v1/persons/recognize"
 DELETE, TRUNCATE = "/api/v1/persons/delete", "/api/v1/persons/truncate"
 # The keys of the spec's person examples; "aliases" is the table's optional extra.
 PERSON_KEYS = {"tag", "coord", "confidence", "awesomeness", "similarity", "frontality", "visibility"}
-
-
-@pytest.fixture
-def face(fixture_path):
-    from apps.imaging import faces
-
-    reason = faces.available()
-    if reason:
-        pytest.skip(f"face analysis unavailable: {reason}")
-    return lambda name: fixture_path(f"faces/{name}").read_bytes()
-
-
-def enroll(client, token, data, person_id=1):
-    meta = {"space": "5", "images": [{"name": "file", "person_id": person_id}]}
-    return vk_post(client, SET, token, meta, {"file": data})
 
 
 def test_the_set_example(client, secrets, face):
@@ -55,11 +39,6 @@ def test_the_set_examples_without_exactly_one_face(client, secrets, face, photo)
 
 def test_the_set_example_with_an_empty_image(client, secrets):
     assert enroll(client, secrets["token"], b"", 12).json() == envelope(400, "empty image")
-
-
-def recognize(client, token, data, create_new, name="file"):
-    meta = {"space": "5", "create_new": create_new, "images": [{"name": name}]}
-    return vk_post(client, RECOGNIZE, token, meta, {"file": data})
 
 
 def test_the_recognize_example_finds_the_enrolled_person(client, secrets, face):

@@ -8,6 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.helpers import image_bytes
 
+SET, RECOGNIZE = "/api/v1/persons/set", "/api/v1/persons/recognize"
+
 
 def vk_post(client, path: str, token: str, meta, files: dict[str, bytes] | None = None,
             provider: str = "mcs"):
@@ -24,3 +26,13 @@ def jpeg(width: int = 96, height: int = 64) -> bytes:
 
 def envelope(status: int, body) -> dict:
     return {"status": status, "body": body, "htmlencoded": False, "last_modified": 0}
+
+
+def enroll(client, token, data, person_id=1):
+    meta = {"space": "5", "images": [{"name": "file", "person_id": person_id}]}
+    return vk_post(client, SET, token, meta, {"file": data})
+
+
+def recognize(client, token, data, create_new, name="file"):
+    meta = {"space": "5", "create_new": create_new, "images": [{"name": name}]}
+    return vk_post(client, RECOGNIZE, token, meta, {"file": data})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import socket
 import sys
 from pathlib import Path
 
@@ -77,9 +76,3 @@ def compose_workers(path: Path = ROOT / "docker-compose.yml") -> dict[str, list[
                 words = [sys.executable, "-m", *words]
             workers[name] = words
     return workers
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

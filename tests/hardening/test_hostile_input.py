@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
+from tests.api.meitu_helpers import post as meitu_post
+from tests.api.meitu_helpers import request_body
 from tests.hardening.hostile import HOSTILE_FILES, any_bytes, json_values, maybe
-from tests.helpers import image_bytes
+from tests.helpers import files_under, image_bytes
 
 FUZZ = settings(max_examples=40, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
@@ -55,15 +57,11 @@ def test_each_hostile_file_gets_its_own_error_code(name):
 # --------------------------------------------------------------------------- every surface
 
 
-def stored_files(media_root) -> list[str]:
-    return sorted(str(p) for p in media_root.rglob("*") if p.is_file()) if media_root.exists() else []
-
-
 def stored(media_root) -> tuple:
     from apps.face_registry.models import Face, Person
     from apps.uploads.models import Job
 
-    return Job.objects.count(), Person.objects.count(), Face.objects.count(), stored_files(media_root)
+    return Job.objects.count(), Person.objects.count(), Face.objects.count(), files_under(media_root)
 
 
 @pytest.fixture
@@ -154,12 +152,7 @@ def test_a_hostile_file_is_refused_clearly_by_every_surface(client, alice, partn
         assert response.json()["error_code"] in (216200, 216201, 216202)
         assert_baidu(response, before, private_media)
     else:
-        body = {"media_info_list": [{"media_data": base64.b64encode(data).decode(),
-                                     "media_profiles": {"media_data_type": "jpg"}}]}
-        response = client.post(
-            f"/v1/aiquality?api_key={partner['meitu_api_key']}&api_secret={partner['meitu_api_secret']}",
-            json.dumps(body), content_type="application/json",
-        )
+        response = meitu_post(client, partner, request_body(data, rsp_media_type=None))
         assert response.status_code == 400 and response.json()["ErrorCode"] == 10004
     assert stored(private_media) == before
 
@@ -202,7 +195,7 @@ def test_the_native_api_refuses_broken_params_as_a_problem(client, partner, priv
         headers={"Authorization": f"Token {partner['token']}"},
     )
     assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
-    assert stored(private_media) == ((0, 0, 0, []))
+    assert stored(private_media) == (0, 0, 0, set())
 
 
 BROKEN_MULTIPART = [

@@ -23,13 +23,8 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.hardening.production import (
-    collectstatic_step,
-    compose_workers,
-    dockerfile_cmd,
-    free_port,
-)
-from tests.helpers import ROOT, image_bytes, process_env, wait_for
+from tests.hardening.production import collectstatic_step, compose_workers, dockerfile_cmd
+from tests.helpers import ROOT, free_port, image_bytes, process_env, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 
-from tests.helpers import ROOT, process_env
+from tests.api.conftest import issued, secrets  # noqa: F401  (fixtures, found by pytest here)
+from tests.helpers import free_port
 
 
 def filesystem_transport_options() -> dict:
@@ -68,16 +64,10 @@ def _drop_pools(app) -> None:
     app.amqp._producer_pool = None
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def broker_down():
     """The broker is unreachable: CELERY_BROKER_URL points at a port nobody listens on."""
-    saved = use_broker(f"redis://127.0.0.1:{closed_port()}/0", {})
+    saved = use_broker(f"redis://127.0.0.1:{free_port()}/0", {})
     yield
     restore(saved)
 
@@ -103,42 +93,14 @@ def transport(request) -> Iterator[str]:
 
 
 @pytest.fixture
-def start_worker(transactional_db, settings):
-    """``start_worker(broker_url, pool="prefork", **env)`` → a real ``celery worker`` process
-    sharing this test's database and media folder; stopped at the end of the test."""
-    started: list[tuple[subprocess.Popen, object]] = []
+def start_worker(start_celery_worker):
+    """``start_worker(broker_url, pool="prefork", **env)`` → a real ``celery worker`` process on
+    every queue, sharing this test's database and media folder; stopped at the end of the test."""
 
     def start(broker_url: str, pool: str = "prefork", **env: str) -> subprocess.Popen:
-        log_path = Path(settings.MEDIA_ROOT).parent / f"worker-{len(started)}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = log_path.open("w")
-        extra = {"PYTHONUNBUFFERED": "1", "CELERY_BROKER_URL": broker_url, **env}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "enhancer_site", "worker", f"--pool={pool}",
-             "--concurrency=1", "-Q", "light,heavy", "--purge", "--without-gossip",
-             "--without-mingle", "--loglevel=INFO", "-n", f"fault-{uuid.uuid4().hex[:8]}@%h"],
-            cwd=ROOT, env=process_env(settings.MEDIA_ROOT, **extra), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        started.append((process, log))
-        deadline = time.monotonic() + 60
-        while "ready." not in log_path.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        process.log_path = log_path  # type: ignore[attr-defined]
-        return process
+        return start_celery_worker(pool=pool, CELERY_BROKER_URL=broker_url, **env)
 
-    yield start
-    for process, log in started:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+    return start
 
 
 @pytest.fixture
@@ -171,6 +133,3 @@ def read_only():
     for step in reversed(undo):
         step()
 
-
-def files_under(folder: Path) -> set[str]:
-    return {str(path.relative_to(folder)) for path in Path(folder).rglob("*") if path.is_file()}

@@ -11,13 +11,11 @@ import signal
 import pytest
 from django.db import connection
 
-from apps.common.images import validate_image
 from apps.imaging.errors import EnhancerError
-from apps.uploads import services
 from apps.uploads.cleanup import job_folder
 from apps.uploads.models import Job
-from tests.helpers import image_bytes, wait_for
-from tests.reliability.conftest import files_under
+from tests.helpers import files_under, image_bytes, wait_for
+from tests.uploads.factories import make_job
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -26,11 +24,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def big_photo() -> bytes:
     # Dehazing 12 megapixels takes seconds: long enough to be caught running.
     return image_bytes(4000, 3000, "JPEG")
-
-
-def submit(owner, data: bytes) -> Job:
-    image = validate_image(data, "big.jpg")
-    return services.create_job(owner, image, "dehaze", {}, Job.Source.WEB)
 
 
 def kill_attempt(job: Job, attempt: int) -> None:
@@ -63,7 +56,7 @@ def test_a_killed_worker_is_replaced_once_and_a_photo_that_always_kills_fails_af
     start_worker(transport, ENHANCER_JOB_MAX_ATTEMPTS="2", ENHANCER_JOB_HEARTBEAT_SECONDS="1")
 
     # Killed once: the redelivered message takes the job over and it ends exactly once.
-    job = submit(alice, big_photo)
+    job = make_job(alice, "dehaze", big_photo)
     kill_attempt(job, 1)
     job = finished(job)
     assert (job.status, job.attempts) == (Job.Status.SUCCEEDED, 2), job.error_message
@@ -72,7 +65,7 @@ def test_a_killed_worker_is_replaced_once_and_a_photo_that_always_kills_fails_af
     assert job_files(settings, job) == {job.input_file.name, job.thumbnail.name, output.file.name}
 
     # Killed on every attempt: failed clearly after ENHANCER_JOB_MAX_ATTEMPTS, not redelivered forever.
-    doomed = submit(alice, big_photo)
+    doomed = make_job(alice, "dehaze", big_photo)
     kill_attempt(doomed, 1)
     kill_attempt(doomed, 2)
     doomed = finished(doomed)
@@ -88,7 +81,7 @@ def test_a_job_survives_its_database_connections_being_killed_and_later_jobs_run
     if connection.vendor != "postgresql":
         pytest.skip("pg_terminate_backend needs PostgreSQL")
     start_worker(settings.CELERY_BROKER_URL, pool="solo", ENHANCER_JOB_HEARTBEAT_SECONDS="1")
-    job = submit(alice, big_photo)
+    job = make_job(alice, "dehaze", big_photo)
     wait_for(lambda: Job.objects.filter(id=job.id, status=Job.Status.RUNNING).exists(),
              timeout=120, interval=0.05)
     with connection.cursor() as cursor:
@@ -102,5 +95,5 @@ def test_a_job_survives_its_database_connections_being_killed_and_later_jobs_run
     assert (job.status, job.attempts) == (Job.Status.SUCCEEDED, 2), job.error_message
     assert job.outputs.count() == 1
 
-    later = finished(submit(alice, image_bytes(640, 480, "JPEG")))
+    later = finished(make_job(alice, "dehaze", image_bytes(640, 480, "JPEG")))
     assert later.status == Job.Status.SUCCEEDED, later.error_message

@@ -19,8 +19,7 @@ from apps.face_registry.models import Face, Person, Space
 from apps.uploads import services
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job
-from tests.helpers import ROOT, image_bytes
-from tests.reliability.conftest import files_under
+from tests.helpers import ROOT, files_under, image_bytes
 from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +40,6 @@ def finished_job(owner):
     process_job.apply(args=[job.id])
     assert job.outputs.count() == 1
     return job
-
-
-@pytest.fixture
-def admin_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.com", "root-pass-123")
-    client.force_login(admin)
-    return client
 
 
 def test_deleting_a_user_in_the_admin_removes_their_photos_and_faces(

@@ -17,8 +17,7 @@ from apps.imaging.errors import EnhancerError
 from apps.uploads import liveness, services
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job, sweep_stale_jobs
-from tests.helpers import wait_for
-from tests.reliability.conftest import files_under
+from tests.helpers import files_under, wait_for
 from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.uploads.models import Job
 from apps.uploads.tasks import delete_expired_jobs, process_job
-from tests.reliability.conftest import files_under
+from tests.helpers import files_under
 from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,7 @@ from django.urls import reverse
 from apps.imaging.errors import EnhancerError
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job
-from tests.helpers import image_bytes
-from tests.reliability.conftest import files_under
+from tests.helpers import files_under, image_bytes
 from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db

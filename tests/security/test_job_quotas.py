@@ -3,9 +3,6 @@ VK improve+resolution, the native API's files, and web users' daily allowance.""
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -13,6 +10,8 @@ from django.urls import reverse
 from apps.accounts.models import ApiClient
 from apps.api.models import JobWebhook
 from apps.uploads.models import Job
+from tests.api.meitu_helpers import post as meitu_post
+from tests.api.meitu_helpers import request_body
 from tests.api.vk_helpers import vk_post
 from tests.helpers import image_bytes
 
@@ -20,11 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def meitu(client, secrets, count: int):
-    item = {"media_data": base64.b64encode(image_bytes(96, 64, "JPEG")).decode(),
-            "media_profiles": {"media_data_type": "jpg"}}
-    body = {"media_info_list": [item] * count, "parameter": {"rsp_media_type": "base64"}}
-    query = f"?api_key={secrets['meitu_api_key']}&api_secret={secrets['meitu_api_secret']}"
-    return client.post("/v1/aiquality" + query, json.dumps(body), content_type="application/json")
+    body = request_body(image_bytes(96, 64, "JPEG"))
+    body["media_info_list"] *= count
+    return meitu_post(client, secrets, body)
 
 
 def quota(issued, daily: int) -> dict:

@@ -4,7 +4,6 @@ without its URL's query string (Baidu client_secret, VK oauth_token, Meitu api_s
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,20 +14,14 @@ from apps.providers.http import redact_url
 from apps.providers.meitu import MeituProvider
 from apps.providers.vk import VkProvider
 from apps.uploads.models import Job
-from tests.helpers import image_bytes
+from tests.helpers import free_port, image_bytes
 
 SECRETS = ("vk-oauth-SECRET-7f3a", "baidu-client-id-SECRET-91c", "baidu-client-SECRET-2b8e",
            "meitu-api-key-SECRET-5d0", "meitu-api-SECRET-c4e1")
 
 
-def closed_port_url() -> str:
-    with socket.socket() as sock:  # bound then closed: nothing listens there
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
 def unreachable(name: str):
-    url = closed_port_url()
+    url = f"http://127.0.0.1:{free_port()}"
     made = {
         "vk": lambda: VkProvider(url=url, token=SECRETS[0], retries=1, timeout=2),
         "baidu": lambda: BaiduProvider(url=url, api_key=SECRETS[1], secret_key=SECRETS[2],

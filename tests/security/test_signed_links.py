@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 
 from apps.accounts.models import ApiClient
+from tests.api.meitu_helpers import post, request_body
 from tests.helpers import image_bytes
 
 pytestmark = pytest.mark.usefixtures("inline_jobs", "stand_ins")
 
 
 def signed_link(client, secrets) -> str:
-    body = {"media_info_list": [{"media_data": base64.b64encode(image_bytes(96, 64, "JPEG")).decode(),
-                                 "media_profiles": {"media_data_type": "jpg"}}],
-            "parameter": {"rsp_media_type": "url"}}
-    query = f"?api_key={secrets['meitu_api_key']}&api_secret={secrets['meitu_api_secret']}"
-    response = client.post("/v1/aiquality" + query, json.dumps(body), content_type="application/json")
+    response = post(client, secrets, request_body(image_bytes(96, 64, "JPEG"), "url"))
     (media,) = response.json()["media_info_list"]
     link = media["media_data"].removeprefix("http://testserver")
     assert client.get(link).status_code == 200

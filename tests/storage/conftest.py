@@ -4,19 +4,17 @@ loopback), a fresh private bucket per test, and this process's settings pointed 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from enhancer_site import storage_url
-from tests.helpers import ROOT
+from tests.helpers import ROOT, free_port, stop_process_group
 
 # moto accepts any credentials; real ones must never be needed (or leak) here.
 CREDENTIALS = {
@@ -26,17 +24,11 @@ CREDENTIALS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory) -> str:
     """``http://127.0.0.1:PORT`` of a moto S3 server process, stopped at the end of the session."""
     pytest.importorskip("moto.server", reason="moto[server] is a dev dependency")
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("s3") / "moto.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -56,11 +48,7 @@ def s3_endpoint(tmp_path_factory) -> str:
                 pytest.fail(f"the S3 server did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.1)
     yield endpoint
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    stop_process_group(process, grace=10)
 
 
 @dataclass
@@ -102,7 +90,3 @@ def use_bucket(settings, monkeypatch, endpoint: str, query: str = "") -> Bucket:
 def bucket(settings, monkeypatch, s3_endpoint) -> Bucket:
     """A new empty bucket, and this process (the web server) storing its media there."""
     return use_bucket(settings, monkeypatch, s3_endpoint)
-
-
-def local_files(folder: Path) -> list[Path]:
-    return sorted(path for path in Path(folder).rglob("*") if path.is_file())

@@ -16,9 +16,9 @@ from apps.common.files import private_file_response
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job
 from enhancer_site import storage_url
-from tests.helpers import image_bytes
+from tests.helpers import files_under, image_bytes
 
-from .conftest import local_files, use_bucket
+from .conftest import use_bucket
 
 PUBLIC_GROUPS = (
     "http://acs.amazonaws.com/groups/global/AllUsers",
@@ -80,7 +80,7 @@ def test_uploads_go_to_the_bucket_privately_and_stream_back_to_the_owner_only(
     prefix = f"media/jobs/{job.owner_id}/{job.uuid}/"
     assert bucket.keys() == [f"{prefix}input.png", f"{prefix}thumbnail.jpg"]
     assert bucket.read(f"{prefix}input.png") == original
-    assert local_files(private_media) == []
+    assert files_under(private_media) == set()
     for key in bucket.keys():
         grants = bucket.client.get_object_acl(Bucket=bucket.name, Key=key)["Grants"]
         assert not [g for g in grants if g["Grantee"].get("URI") in PUBLIC_GROUPS], grants

@@ -10,10 +10,7 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +25,19 @@ from apps.face_registry.models import Face
 from apps.imaging import operations
 from apps.uploads.models import Job
 from tests.face_registry.conftest import needs_face_models
-from tests.helpers import ROOT, RegistryProcess, image_bytes, process_env, wait_for
+from tests.helpers import (
+    RegistryProcess,
+    files_under,
+    image_bytes,
+    process_env,
+    start_worker_process,
+    stop_process_group,
+    wait_for,
+)
 
-from .conftest import Bucket, local_files
+from .conftest import Bucket
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-# Every queue a job can be sent to: the light and heavy cost classes.
-QUEUES = "light,heavy"
 
 
 class Machine:
@@ -66,52 +68,29 @@ class Machine:
         self.log_path = root / name / "log.txt"
         self.process: subprocess.Popen | None = None
 
-    def stored_files(self) -> list[Path]:
+    def stored_files(self) -> set[str]:
         """Files this machine kept locally other than its own model cache: must stay empty."""
-        cache = self.var / "cache"
-        return [path for path in local_files(self.var) if cache not in path.parents]
+        return {name for name in files_under(self.var) if not name.startswith("cache/")}
 
 
 class Worker(Machine):
-    def start(self) -> Worker:
-        self.log = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "enhancer_site", "worker", "--pool=solo",
-             "-Q", QUEUES, "--purge", "--without-gossip", "--without-mingle",
-             "--loglevel=INFO", "-n", f"{self.name}@%h"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return self
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 90
-        while "ready." not in self.log_path.read_text():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"{self.name} did not start:\n{self.log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
+    def start(self) -> None:
+        self.process = start_worker_process(self.log_path, self.env, self.name, timeout=90)
 
     def ran(self, job: Job) -> bool:
         return str(job.uuid) in self.log_path.read_text()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log.close()
+        if self.process:
+            stop_process_group(self.process, grace=30)
 
 
 @pytest.fixture
 def workers(tmp_path, bucket):
-    started = [Worker(name, tmp_path, bucket).start() for name in ("worker-a", "worker-b")]
+    started = [Worker(name, tmp_path, bucket) for name in ("worker-a", "worker-b")]
     try:
         for worker in started:
-            worker.wait_ready()
+            worker.start()
         yield started
     finally:
         for worker in started:
@@ -198,8 +177,8 @@ def test_jobs_of_every_operation_run_on_workers_that_share_no_disk(
     jobs["late"] = last
 
     for worker in workers:
-        assert worker.stored_files() == [], worker.name
-    assert local_files(private_media) == []
+        assert worker.stored_files() == set(), worker.name
+    assert files_under(private_media) == set()
 
     for job in jobs.values():
         response = alice_client.post(reverse("history:delete", args=[job.uuid]))
@@ -234,5 +213,5 @@ def test_a_face_enrolled_on_one_machine_is_recognised_on_another(
         assert [face.tag for face in found.faces] == ["undefined"]
     finally:
         other.close()
-    assert machine.stored_files() == []
-    assert local_files(private_media) == []
+    assert machine.stored_files() == set()
+    assert files_under(private_media) == set()

@@ -6,7 +6,9 @@ from apps.uploads.models import Job
 from tests.helpers import image_bytes
 
 
-def make_job(owner, operation: str = "contrast", data: bytes | None = None, name: str = "photo.png") -> Job:
-    """A stored, queued job made through the real service (no enqueue: callbacks not run)."""
+def make_job(owner, operation: str = "contrast", data: bytes | None = None, name: str = "photo.png",
+             params: dict | None = None) -> Job:
+    """A stored, queued job made through the real service. It is enqueued on commit: never under
+    the ``db`` fixture (callbacks not run), at once under ``transactional_db``."""
     image = validate_image(data or image_bytes(), name)
-    return services.create_job(owner, image, operation, {}, Job.Source.WEB)
+    return services.create_job(owner, image, operation, params or {}, Job.Source.WEB)

@@ -10,10 +10,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.common.images import validate_image
 from apps.imaging import restore
 from apps.imaging.errors import EnhancerError
-from apps.uploads import costs, services
+from apps.uploads import costs
 from apps.uploads.models import Job, OperationCost
 from tests.helpers import SLOW_CPU_COSTS, image_bytes
 from tests.uploads.factories import make_job
@@ -38,11 +37,6 @@ def published(monkeypatch):
     return sent
 
 
-def submit(owner, operation: str, params: dict | None = None, size=(96, 64)) -> Job:
-    image = validate_image(image_bytes(*size), "photo.png")
-    return services.create_job(owner, image, operation, params or {}, Job.Source.WEB)
-
-
 @pytest.mark.parametrize(
     ("operation", "params", "size", "cost_class"),
     [
@@ -59,7 +53,7 @@ def test_each_job_goes_to_the_queue_of_its_cost_class(
     alice, published, django_capture_on_commit_callbacks, operation, params, size, cost_class
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        job = submit(alice, operation, params, size)
+        job = make_job(alice, operation, image_bytes(*size), params=params)
     assert job.cost_class == cost_class
     assert published == [(job.id, cost_class)]
     assert job.estimate_seconds > 0
@@ -101,7 +95,7 @@ def test_the_estimate_comes_from_the_stored_cost_row():
 
 
 def test_a_succeeded_job_moves_its_rate_towards_what_it_took(alice):
-    job = submit(alice, "dehaze", size=(1000, 1000))
+    job = make_job(alice, "dehaze", image_bytes(1000, 1000))
     row = OperationCost.objects.create(
         key=job.cost_key, operation="dehaze", overhead_seconds=0.0, seconds_per_megapixel=1.0,
         samples=10,
@@ -118,7 +112,7 @@ def test_a_succeeded_job_moves_its_rate_towards_what_it_took(alice):
 
 
 def test_one_absurd_duration_moves_the_rate_at_most_fourfold(alice):
-    job = submit(alice, "contrast", size=(1000, 1000))
+    job = make_job(alice, "contrast", image_bytes(1000, 1000))
     now = timezone.now()
     Job.objects.filter(id=job.id).update(
         status=Job.Status.SUCCEEDED, started_at=now - timedelta(seconds=500), finished_at=now
@@ -134,7 +128,7 @@ def test_the_worker_records_the_duration_when_a_job_succeeds(
 ):
     from apps.uploads.tasks import process_job
 
-    job = submit(alice, "contrast")
+    job = make_job(alice, "contrast")
     assert not OperationCost.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         process_job.apply(args=[job.id])
@@ -145,11 +139,11 @@ def test_the_worker_records_the_duration_when_a_job_succeeds(
 
 
 def test_queue_position_counts_queued_jobs_of_the_same_class_only(alice, bob):
-    first = submit(alice, "contrast")
-    submit(bob, "upscale", {"factor": 2, "kind": "photo"})
-    second = submit(bob, "dehaze")
-    third = submit(alice, "contrast")
-    running = submit(alice, "contrast")
+    first = make_job(alice, "contrast")
+    make_job(bob, "upscale", params={"factor": 2, "kind": "photo"})
+    second = make_job(bob, "dehaze")
+    third = make_job(alice, "contrast")
+    running = make_job(alice, "contrast")
     Job.objects.filter(id=running.id).update(status=Job.Status.RUNNING, started_at=timezone.now())
     running.refresh_from_db()
     assert [costs.queue_position(job) for job in (first, second, third)] == [1, 2, 3]
@@ -160,7 +154,7 @@ def test_queue_position_counts_queued_jobs_of_the_same_class_only(alice, bob):
 
 def test_the_eta_adds_the_queue_ahead_shared_by_the_queues_workers(alice, settings):
     settings.ENHANCER_QUEUE_CONCURRENCY = {"light": 2, "heavy": 1}
-    jobs = [submit(alice, "dehaze") for _ in range(3)]
+    jobs = [make_job(alice, "dehaze") for _ in range(3)]
     Job.objects.filter(id__in=[job.id for job in jobs]).update(estimate_seconds=60)
     for job in jobs:
         job.refresh_from_db()
@@ -218,7 +212,7 @@ def test_the_refusal_says_what_would_fit(settings):
 
 
 def test_rerunning_a_job_that_no_longer_fits_is_refused(alice_client, alice, settings):
-    job = submit(alice, "dehaze", size=(400, 300))
+    job = make_job(alice, "dehaze", image_bytes(400, 300))
     OperationCost.objects.create(
         key=job.cost_key, operation="dehaze", overhead_seconds=0, seconds_per_megapixel=1e5
     )
