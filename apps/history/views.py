@@ -16,6 +16,7 @@ from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, partial, services
 from apps.uploads.error_text import translate_error
 from apps.uploads.models import Job
+from apps.uploads.operation_text import wait_text
 from apps.uploads.views import owned_job
 
 from . import archive
@@ -31,7 +32,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
     backlog = costs.Backlog()
     for job in page.object_list:
-        job.eta_text = costs.wait_text(job, backlog)
+        job.eta_text = wait_text(job, backlog)
     # The filters travel with the page links, so "Older" stays within "failed upscales".
     query = request.GET.copy()
     query.pop("page", None)
@@ -45,7 +46,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def job_detail(request: HttpRequest, job_uuid) -> HttpResponse:
     job = owned_job(request, job_uuid)
-    job.eta_text = costs.wait_text(job)
+    job.eta_text = wait_text(job)
     return render(
         request,
         "history/detail.html",

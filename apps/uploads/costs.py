@@ -370,18 +370,6 @@ def eta_seconds(job: Job, backlog: Backlog | None = None) -> int | None:
     return max(1, round(ahead_seconds / concurrency(job.cost_class) + job.estimate_seconds))
 
 
-def wait_text(job: Job, backlog: Backlog | None = None) -> str:
-    """"about 2 min · 3rd in line" for a queued job, "about 40 s left" for a running one."""
-    eta = eta_seconds(job, backlog)
-    if eta is None:
-        return ""
-    if job.status == Job.Status.RUNNING:
-        return f"{humanize(eta)} left"
-    position = queue_position(job) or 1
-    place = "next in line" if position == 1 else f"{ordinal(position)} in line"
-    return f"{humanize(eta)} · {place}"
-
-
 def humanize(seconds: float, about: bool = True) -> str:
     prefix = "about " if about else ""
     if seconds < 10:
@@ -391,11 +379,6 @@ def humanize(seconds: float, about: bool = True) -> str:
     if seconds < 90 * 60:
         return f"{prefix}{round(seconds / 60):.0f} min"
     return f"{prefix}{seconds / 3600:.1f} h"
-
-
-def ordinal(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
 
 
 # --- learning ---------------------------------------------------------------------------------

@@ -6,12 +6,13 @@ operation or an output goes through here so that it is translated in one place.
 
 from __future__ import annotations
 
-import re
-
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from apps.imaging import operations
+
+from . import costs
+from .models import Job
 
 # In the order the pages list them: the most asked-for first.
 LABELS = {
@@ -115,31 +116,28 @@ def duration_text(seconds: float) -> str:
     return str(_("about %(n)s h")) % {"n": f"{seconds / 3600:.1f}"}
 
 
-_DURATION = re.compile(r"a few seconds|about (?P<s>\d+) s|about (?P<min>\d+) min|about (?P<h>[\d.]+) h")
-_WAIT = re.compile(r"(?P<time>.+?)(?: left| · next in line| · (?P<place>\d+)(?:st|nd|rd|th) in line)")
+def wait_text(job, backlog=None) -> str:
+    """"about 2 min · 3rd in line" for a queued job, "about 40 s left" for a running one, in the
+    current language; "" once the job is finished."""
+    eta = costs.eta_seconds(job, backlog)
+    if eta is None:
+        return ""
+    position = None if job.status == Job.Status.RUNNING else costs.queue_position(job) or 1
+    return describe_wait(eta, position)
 
 
-def _duration_from_english(text: str) -> str:
-    match = _DURATION.fullmatch(text)
-    if not match:
-        return text
-    if match["s"]:
-        return str(_("about %(n)s s")) % {"n": match["s"]}
-    if match["min"]:
-        return str(_("about %(n)s min")) % {"n": match["min"]}
-    if match["h"]:
-        return str(_("about %(n)s h")) % {"n": match["h"]}
-    return str(_("a few seconds"))
-
-
-def translate_wait(text: str) -> str:
-    """The queue's "about 2 min · 3rd in line" / "about 40 s left" in the page's language."""
-    match = _WAIT.fullmatch(text or "")
-    if not match or (get_language() or "en").startswith("en"):
-        return text
-    time = _duration_from_english(match["time"])
-    if text.endswith(" left"):
+def describe_wait(seconds: float, position: int | None) -> str:
+    """The wait beside a progress bar; ``position`` None for a job already running."""
+    time = duration_text(seconds)
+    if position is None:
         return str(_("%(time)s left")) % {"time": time}
-    if match["place"]:
-        return str(_("%(time)s · number %(place)s in line")) % {"time": time, "place": match["place"]}
-    return str(_("%(time)s · next in line")) % {"time": time}
+    if position == 1:
+        return str(_("%(time)s · next in line")) % {"time": time}
+    if (get_language() or "en").startswith("en"):  # "3rd": an ordinal no catalogue entry can make
+        return f"{time} · {_ordinal(position)} in line"
+    return str(_("%(time)s · number %(place)s in line")) % {"time": time, "place": position}
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"

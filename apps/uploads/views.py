@@ -19,7 +19,7 @@ from .error_text import translate_message
 from .files import input_filename, output_filename
 from .forms import UploadForm
 from .models import Job
-from .operation_text import describe_operations, duration_text, status_label, translate_wait
+from .operation_text import describe_operations, duration_text, status_label, wait_text
 
 
 def owned_job(request: HttpRequest, job_uuid) -> Job:
@@ -136,7 +136,7 @@ def status(request: HttpRequest, job_uuid) -> JsonResponse:
             "eta_seconds": costs.eta_seconds(job, backlog),
             "queue_position": costs.queue_position(job),
             # "about 2 min · 3rd in line", shown beside the progress bar.
-            "eta_text": translate_wait(costs.wait_text(job, backlog)),
+            "eta_text": wait_text(job, backlog),
         }
     )
 

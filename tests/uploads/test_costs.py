@@ -14,6 +14,7 @@ from apps.imaging import restore
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs
 from apps.uploads.models import Job, OperationCost
+from apps.uploads.operation_text import wait_text
 from tests.helpers import SLOW_CPU_COSTS, image_bytes
 from tests.uploads.factories import make_job
 
@@ -159,11 +160,11 @@ def test_the_eta_adds_the_queue_ahead_shared_by_the_queues_workers(alice, settin
     for job in jobs:
         job.refresh_from_db()
     assert costs.eta_seconds(jobs[2]) == 60 + (60 + 60) // 2
-    assert costs.wait_text(jobs[2]) == "about 2 min · 3rd in line"
-    assert costs.wait_text(jobs[0]) == "about 60 s · next in line"
+    assert wait_text(jobs[2]) == "about 2 min · 3rd in line"
+    assert wait_text(jobs[0]) == "about 60 s · next in line"
     Job.objects.filter(id=jobs[0].id).update(status=Job.Status.SUCCEEDED)
     jobs[0].refresh_from_db()
-    assert costs.eta_seconds(jobs[0]) is None and costs.wait_text(jobs[0]) == ""
+    assert costs.eta_seconds(jobs[0]) is None and wait_text(jobs[0]) == ""
 
 
 def test_the_status_json_and_the_history_pages_show_the_wait(alice_client, alice):

@@ -116,26 +116,16 @@ def test_an_unknown_message_keeps_its_detail_after_the_translated_sentence():
 
 
 @pytest.mark.parametrize(
-    ("seconds", "position", "running", "ru", "zh"),
-    [(130, 3, False, "около 2 мин · 3-й в очереди", "约 2 分钟 · 排在第 3 位"),
-     (40, 1, False, "около 40 с · следующий в очереди", "约 40 秒 · 下一个处理"),
-     (5, None, True, "осталось несколько секунд", "剩余几秒钟")],
+    ("seconds", "position", "en", "ru", "zh"),
+    [(130, 3, "about 2 min · 3rd in line", "около 2 мин · 3-й в очереди", "约 2 分钟 · 排在第 3 位"),
+     (40, 1, "about 40 s · next in line", "около 40 с · следующий в очереди", "约 40 秒 · 下一个处理"),
+     (5, None, "a few seconds left", "осталось несколько секунд", "剩余几秒钟")],
 )
-def test_the_queue_wait_is_translated_when_shown(seconds, position, running, ru, zh):
+def test_the_queue_wait_is_said_in_the_page_language(seconds, position, en, ru, zh):
     from django.utils import translation
 
-    from apps.uploads import costs
-    from apps.uploads.operation_text import translate_wait
+    from apps.uploads.operation_text import describe_wait
 
-    # The English text exactly as the queue writes it.
-    if running:
-        english = f"{costs.humanize(seconds)} left"
-    else:
-        place = "next in line" if position == 1 else f"{costs.ordinal(position)} in line"
-        english = f"{costs.humanize(seconds)} · {place}"
-    with translation.override("en"):
-        assert translate_wait(english) == english
-    with translation.override("ru"):
-        assert translate_wait(english) == ru
-    with translation.override("zh-hans"):
-        assert translate_wait(english) == zh
+    for language, expected in (("en", en), ("ru", ru), ("zh-hans", zh)):
+        with translation.override(language):
+            assert describe_wait(seconds, position) == expected

@@ -45,7 +45,3 @@ def get_item(mapping: dict, key: str):
     """``{{ reasons|get_item:name }}``: a dict's value for a key held in a variable."""
     return (mapping or {}).get(key)
 
-
-@register.filter
-def wait_text(text: str) -> str:
-    return operation_text.translate_wait(text)
