@@ -141,11 +141,12 @@ sys.exit(code)
 """
 
 
-def cli(*args: str) -> tuple[float, int]:
-    """(seconds, peak RSS bytes) of one ``python -m apps.imaging`` run."""
+def cli(*args: str, env: dict[str, str] | None = None) -> tuple[float, int]:
+    """(seconds, peak RSS bytes) of one ``python -m apps.imaging`` run; ``env`` on top of ours."""
     start = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-c", CLI, *args], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", CLI, *args], cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, **(env or {})},
     )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
@@ -460,7 +461,11 @@ NOTES = """### What the numbers decided
   run time) get fp32: here OpenVINO fp32 ran the tile 1.6x faster than PyTorch fp32, level with
   ncnn (which needs ~3.5x the memory) and ahead of onnxruntime. No AVX2-only CPU was at hand to
   check the 1.5x goal there. onnxruntime and ncnn remain the fallbacks. Compiled models are
-  cached in `$ENHANCER_CACHE_DIR/openvino`.
+  cached in `$ENHANCER_CACHE_DIR/openvino`. Native bf16 is not faster everywhere: on an Intel
+  Xeon with `avx512_bf16` but no AMX the CLI ran 1.4x *slower* in bf16 than in float32, so where
+  bf16 is native the choice is measured once per CPU (`superres.bf16_pays`, a block of
+  convolutions, cached in `precision.json` there) and checked end to end by
+  `bench/bench_precision.py`.
 - **int8: rejected.** NNCF 3.4.0 post-training quantization of x4plus (21 calibration crops of
   the fixtures' photos, default preset) gave **26.9 dB** PSNR against fp32 on a 128 px photo
   tile — far under the 40 dB bar (bf16: 54.8 dB in the same run). Measured once by hand; NNCF is

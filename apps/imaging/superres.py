@@ -6,10 +6,11 @@ They are rewritten once into an ONNX graph (:mod:`.ncnn_convert`), cached under
 ``$ENHANCER_CACHE_DIR/models`` keyed by the weights' SHA-256, and run by one of three runtimes:
 
 * ``openvino`` (default): reads that ONNX graph and compiles it for this CPU, in bfloat16 where
-  the CPU computes bf16 natively (``avx512_bf16`` or AMX), float32 elsewhere. The compiled blob
-  is cached on disk (``$ENHANCER_CACHE_DIR/openvino``), so a new worker starts in a fraction of
-  the compile time. Measured on a 2-core Zen 5 EPYC (docs/benchmarks.md): bf16 runs Real-ESRGAN
-  x4plus about 2.5x faster than float32 at 50+ dB PSNR against it.
+  the CPU computes bf16 natively (``avx512_bf16`` or AMX) and a one-off measurement finds it
+  faster (:func:`bf16_pays`), float32 elsewhere. The compiled blob is cached on disk
+  (``$ENHANCER_CACHE_DIR/openvino``), so a new worker starts in a fraction of the compile time.
+  Measured on a 2-core Zen 5 EPYC (docs/benchmarks.md): bf16 runs Real-ESRGAN x4plus about 2.5x
+  faster than float32 at 50+ dB PSNR against it; on an Intel Xeon without AMX it is slower.
 * ``onnxruntime``: float32; the fallback when OpenVINO is missing or cannot compile a graph.
 * ``ncnn``: runs the files as they are; the last resort (needs ~3.5x the memory per pixel).
 
@@ -160,6 +161,80 @@ def native_bf16() -> bool:
     return any(flag in cpu_flags() for flag in BF16_FLAGS) and "BF16" in _openvino_capabilities()
 
 
+def _probe_key() -> str:
+    import openvino as ov
+
+    flags = ",".join(sorted(flag for flag in cpu_flags() if "bf16" in flag or "amx" in flag))
+    return f"{cpu_model()} [{flags}] openvino {ov.get_version()} threads {threads()}"
+
+
+@functools.cache
+def bf16_pays() -> bool:
+    """Whether bf16 is clearly faster than float32 on this CPU. Native bf16 is not always: a
+    2-core Zen 5 EPYC runs Real-ESRGAN about 2.5x faster in bf16, an Intel Xeon with
+    ``avx512_bf16`` but no AMX 1.4x slower (docs/benchmarks.md). So it is measured, once per
+    CPU, OpenVINO version and thread count, on a block of 3x3 convolutions like the networks'
+    own, and kept in ``$ENHANCER_CACHE_DIR/openvino/precision.json`` for every later process."""
+    import json
+
+    path = cache_dir() / "openvino" / "precision.json"
+    try:
+        known = json.loads(path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    key = _probe_key()
+    if key not in known:
+        try:
+            timings = _time_conv_block()
+        except Exception:  # noqa: BLE001 - a probe that cannot run decides nothing: float32
+            log.exception("could not compare bf16 with float32 here; using float32")
+            return False
+        known[key] = {**timings, "bf16": timings["bf16_ms"] < 0.9 * timings["f32_ms"]}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model_files.write_atomically(path, json.dumps(known, indent=1).encode())
+        log.info("bf16 against float32 here: %s", known[key])
+    return bool(known[key]["bf16"])
+
+
+def _time_conv_block(channels: int = 64, side: int = 96, layers: int = 4) -> dict[str, float]:
+    """Best-of milliseconds of one inference of a conv + LeakyReLU block, bf16 and float32
+    interleaved so that a burst of other work on the machine hits both alike."""
+    import time
+
+    import openvino as ov
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    nodes, weights, name = [], [], "x"
+    for i in range(layers):
+        kernel = rng.standard_normal((channels, channels, 3, 3)).astype(np.float32) * 0.05
+        weights.append(numpy_helper.from_array(kernel, f"w{i}"))
+        nodes.append(helper.make_node("Conv", [name, f"w{i}"], [f"c{i}"], pads=[1, 1, 1, 1]))
+        nodes.append(helper.make_node("LeakyRelu", [f"c{i}"], [f"r{i}"], alpha=0.2))
+        name = f"r{i}"
+    shape = [1, channels, side, side]
+    graph = helper.make_graph(
+        nodes, "probe", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)], weights,
+    )
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    core = ov.Core()  # not the shared one: the probe's compiled blobs need no disk cache
+    model = core.read_model(onnx_model.SerializeToString(), b"")
+    data = rng.random(shape, dtype=np.float32)
+    best = {"bf16_ms": float("inf"), "f32_ms": float("inf")}
+    for precision in ("f32", "bf16") * 2:
+        request = core.compile_model(
+            model, "CPU", {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": threads()}
+        ).create_infer_request()
+        request.infer({0: data})  # first run: allocation, not speed
+        for _ in range(10):
+            start = time.perf_counter()
+            request.infer({0: data})
+            elapsed = (time.perf_counter() - start) * 1000
+            best[f"{precision}_ms"] = round(min(best[f"{precision}_ms"], elapsed), 2)
+    return best
+
+
 # --------------------------------------------------------------------------- choosing
 
 
@@ -181,7 +256,8 @@ def runtime_name() -> str:
 
 
 def precision_for(runtime: str) -> str:
-    """The arithmetic a runtime uses here: bf16 only on OpenVINO with native bf16."""
+    """The arithmetic a runtime uses here: bf16 only on OpenVINO with native bf16, and by
+    default only where it was measured faster than float32 (:func:`bf16_pays`)."""
     if runtime != "openvino":
         return "f32"
     wanted = os.environ.get(PRECISION_ENV, "auto").strip().lower() or "auto"
@@ -189,8 +265,11 @@ def precision_for(runtime: str) -> str:
         return "f32"
     if wanted not in ("auto", "bf16"):
         log.warning("%s=%r unknown; choosing automatically", PRECISION_ENV, wanted)
+        wanted = "auto"
     # An explicit bf16 is still refused without hardware support: emulated it is slower.
-    return "bf16" if native_bf16() else "f32"
+    if not native_bf16():
+        return "f32"
+    return "bf16" if wanted == "bf16" or bf16_pays() else "f32"
 
 
 def model_paths(spec: ModelSpec) -> tuple[Path, Path] | None:

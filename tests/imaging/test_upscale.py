@@ -266,6 +266,33 @@ def test_each_request_runs_its_network_at_its_own_scale(monkeypatch, kind, facto
     assert np.abs(out[::factor, ::factor] - rgb).max() < 1e-6
 
 
+def test_bf16_is_measured_once_per_cpu_and_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(superres, "_probe_key", lambda: "cpu A")
+    timings = iter([{"bf16_ms": 20.0, "f32_ms": 13.0}, {"bf16_ms": 5.0, "f32_ms": 13.0}])
+    measured = []
+    monkeypatch.setattr(superres, "_time_conv_block", lambda: measured.append(1) or next(timings))
+    superres.bf16_pays.cache_clear()
+    try:
+        assert superres.bf16_pays() is False  # slower in bf16: float32
+        superres.bf16_pays.cache_clear()  # a new process reads the file instead of measuring
+        assert superres.bf16_pays() is False and len(measured) == 1
+        monkeypatch.setattr(superres, "_probe_key", lambda: "cpu B")
+        superres.bf16_pays.cache_clear()
+        assert superres.bf16_pays() is True and len(measured) == 2
+        kept = json.loads((tmp_path / "openvino" / "precision.json").read_text())
+        assert kept["cpu A"]["bf16"] is False and kept["cpu B"]["bf16"] is True
+    finally:
+        superres.bf16_pays.cache_clear()
+
+
+@pytest.mark.skipif(not superres.openvino_available(), reason="OpenVINO not installed")
+def test_the_bf16_probe_runs_on_this_cpu():
+    timings = superres._time_conv_block(channels=16, side=32, layers=2)
+    assert set(timings) == {"bf16_ms", "f32_ms"}
+    assert all(0 < value < 10_000 for value in timings.values())
+
+
 def test_runtime_and_precision_follow_the_cpu(monkeypatch):
     monkeypatch.delenv(superres.RUNTIME_ENV, raising=False)
     monkeypatch.delenv(superres.PRECISION_ENV, raising=False)
@@ -273,8 +300,14 @@ def test_runtime_and_precision_follow_the_cpu(monkeypatch):
     monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
     assert superres.precision_for("openvino") == "f32"  # AVX2 only: no native bf16
     monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    monkeypatch.setattr(superres, "bf16_pays", lambda: True)
     assert superres.precision_for("openvino") == "bf16"
     assert superres.precision_for("onnxruntime") == "f32"
+    # Native but measured slower than float32 (an Intel Xeon without AMX): float32 unless asked.
+    monkeypatch.setattr(superres, "bf16_pays", lambda: False)
+    assert superres.precision_for("openvino") == "f32"
+    monkeypatch.setenv(superres.PRECISION_ENV, "bf16")
+    assert superres.precision_for("openvino") == "bf16"
     monkeypatch.setenv(superres.PRECISION_ENV, "f32")
     assert superres.precision_for("openvino") == "f32"
     monkeypatch.setenv(superres.RUNTIME_ENV, "onnxruntime")
