@@ -226,6 +226,10 @@ ENHANCER_MAX_FORM_BYTES = env.int("ENHANCER_MAX_FORM_BYTES", default=256 * 1024)
 # spec states a number.
 ENHANCER_VK_MAX_JOBS = env.int("ENHANCER_VK_MAX_JOBS", default=10)
 ENHANCER_MEITU_MAX_MEDIA = env.int("ENHANCER_MEITU_MAX_MEDIA", default=5)
+# Faces one recognize call analyses (VK persons/recognize, the native API, the web page): a
+# photo with more is refused in each surface's format before its faces are analysed, as each
+# face costs landmarks, an embedding and attributes inside the web request.
+ENHANCER_MAX_FACES_PER_RECOGNIZE = env.int("ENHANCER_MAX_FACES_PER_RECOGNIZE", default=20)
 # Jobs a signed-in user may start from the web pages per UTC day; 0 = no limit.
 ENHANCER_WEB_DAILY_JOBS = env.int("ENHANCER_WEB_DAILY_JOBS", default=200)
 # Sign-in: after this many failures for one user name from one address, wait this long.

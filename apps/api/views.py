@@ -27,8 +27,6 @@ from apps.uploads import costs, services
 from apps.uploads.files import output_filename
 from apps.uploads.models import Job
 
-from . import access
-from .authentication import QuotaExceeded
 from .models import IdempotentRequest, JobWebhook
 from .serializers import JobCreateSerializer, JobListSerializer, JobSerializer, ProblemSerializer
 
@@ -109,11 +107,6 @@ class JobViewSet(
             for upload in form.validated_data["files"]
         ]
         data = form.validated_data
-        if client:
-            try:
-                access.take_jobs(client, len(images))  # the quota counts jobs, not requests
-            except access.LimitExceeded:
-                raise QuotaExceeded() from None
         remembered = None
         try:
             with transaction.atomic():

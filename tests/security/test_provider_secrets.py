@@ -131,11 +131,11 @@ def test_make_runs_runserver_logs_no_query_strings(tmp_path):
                 urllib.request.urlopen(url, timeout=5)  # noqa: S310 - loopback test server
             except OSError:
                 pass  # Meitu answers a GET with an error status; refused while starting
-            return "/v1/aiquality" in log_path.read_text()
+            return '"GET /v1/aiquality' in log_path.read_text()  # runserver's request line
 
         wait_for(logged_request, timeout=60, interval=0.5)
     finally:
         stop_process_group(server)
     text = log_path.read_text()
-    assert "/v1/aiquality?" in text  # the request was logged, without its query
+    assert '"GET /v1/aiquality?… HTTP/1.1"' in text  # the request was logged, without its query
     assert_no_secret(text)
