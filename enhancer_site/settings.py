@@ -274,8 +274,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Two queues by cost (apps/uploads/costs.py): each job is sent to "light" or "heavy" when it is
 # enqueued, and each queue has its own workers (scripts/worker.sh), so an upscale never holds up
-# a dehaze. Every other task is light.
+# a dehaze. Webhook deliveries have a queue of their own; every other task is light.
 CELERY_TASK_DEFAULT_QUEUE = "light"
+# Webhook deliveries wait on partners' servers: their own queue and worker (apps/api/webhooks.py),
+# retries included, so no photo ever waits behind one.
+CELERY_TASK_ROUTES = {"apps.api.tasks.deliver_webhook": {"queue": "webhooks"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # ``celery beat`` (started by scripts/run.sh and docker-compose.yml) runs the upkeep.
 CELERY_BEAT_SCHEDULE = {
