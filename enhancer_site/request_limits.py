@@ -161,3 +161,18 @@ class AnonymousPhotoMiddleware:
             if name in PHOTO_UPLOADS and not name.startswith("api:"):
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class DecodeBudgetMiddleware:
+    """Each request may decode at most ``ENHANCER_DECODE_BUDGET_MB`` of pixels in all
+    (apps.common.images.spend_decode_budget): a few small files that decode huge are refused
+    from their headers before they cost seconds and hundreds of megabytes each."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from apps.common.images import decode_budget
+
+        with decode_budget(settings.ENHANCER_DECODE_BUDGET_MB * MB):
+            return self.get_response(request)

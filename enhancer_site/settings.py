@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: an oversized body is refused before anything reads or spools it.
     "enhancer_site.request_limits.RequestBodyLimitMiddleware",
+    # Each request decodes at most ENHANCER_DECODE_BUDGET_MB of pixels, whatever its files weigh.
+    "enhancer_site.request_limits.DecodeBudgetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -164,6 +166,14 @@ ENHANCER_MAX_UPLOAD_BYTES = env.int("ENHANCER_MAX_UPLOAD_BYTES", default=50 * 10
 ENHANCER_MAX_PIXELS = env.int("ENHANCER_MAX_PIXELS", default=50_000_000)
 ENHANCER_MIN_SIDE = env.int("ENHANCER_MIN_SIDE", default=48)
 ENHANCER_MAX_FILES_PER_UPLOAD = env.int("ENHANCER_MAX_FILES_PER_UPLOAD", default=20)
+# Pixels one request may decode in all, in MB (width × height × channels × bytes per sample):
+# twenty 24 MP photos fit; four 7000x7000 16-bit RGBA PNGs (392 MB each, 381 KB as files) do not.
+ENHANCER_DECODE_BUDGET_MB = env.int("ENHANCER_DECODE_BUDGET_MB", default=1536)
+# A job is light only while its photo costs no more than an 8-bit RGB photo of this many
+# megapixels: a 16-bit or transparent photo counts by its real cost (apps/uploads/costs.py).
+ENHANCER_LIGHT_MAX_MEGAPIXELS = env.float(
+    "ENHANCER_LIGHT_MAX_MEGAPIXELS", default=ENHANCER_MAX_PIXELS / 1e6
+)
 # Bodies that are not files (form fields, the Meitu/Baidu base64 JSON and forms) are read into
 # memory: 16 MB holds Meitu's largest request (ENHANCER_MEITU_MAX_MEDIA images of 2 MB in base64).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16 * 1024 * 1024)

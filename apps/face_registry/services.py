@@ -21,7 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
-from apps.common.images import image_limits
+from apps.common.images import image_limits, spend_decode_budget
 from apps.imaging import codec
 from apps.imaging import faces as engine
 from apps.imaging.errors import EnhancerError
@@ -63,6 +63,7 @@ def decode(data: bytes) -> Picture:
     A surface that must refuse a bad photo before doing anything decodes it here once and
     hands the picture on, rather than checking the bytes and having them decoded again.
     """
+    spend_decode_budget(data)
     return codec.decode(data, image_limits())
 
 

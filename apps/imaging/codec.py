@@ -38,6 +38,18 @@ class ImageInfo:
     has_alpha: bool
     bit_depth: int
 
+    @property
+    def decoded_bytes(self) -> int:
+        """What its pixels take once decoded: width × height × bytes per pixel (channels ×
+        bytes per sample). A 381 KB 7000x7000 16-bit RGBA PNG is 392 MB of pixels."""
+        channels = 4 if self.has_alpha else 3
+        return self.width * self.height * channels * (2 if self.bit_depth > 8 else 1)
+
+    @property
+    def cost_weight(self) -> float:
+        """Its pixels' cost relative to a plain 8-bit RGB photo of the same size."""
+        return self.decoded_bytes / (self.width * self.height * 3)
+
     def as_dict(self) -> dict:
         return {
             "format": self.format,
@@ -103,12 +115,24 @@ def _png_bit_depth(data: bytes) -> int:
     return 8
 
 
+def probe(data: bytes, limits: Limits) -> ImageInfo:
+    """What the header says (limits checked, no pixel decoded): enough to cost the decode.
+    Sides as stored: reading the orientation may read the whole file (a PNG's eXIf chunk can
+    follow its pixels), and a quarter turn does not change the cost."""
+    return _info(_open(data, limits), data, oriented=False)
+
+
 def inspect(data: bytes, limits: Limits) -> ImageInfo:
     """Check limits and decode fully (a truncated file fails here), returning what it is."""
-    image = _load(data, limits)
+    return _info(_load(data, limits), data)
+
+
+def _info(image: Image.Image, data: bytes, oriented: bool = True) -> ImageInfo:
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     depth = 16 if _png_bit_depth(data) == 16 or image.mode.startswith("I") else 8
-    width, height = ImageOps.exif_transpose(image).size if _has_rotation(image) else image.size
+    width, height = image.size
+    if oriented and _has_rotation(image):  # turned a quarter: the sides swap
+        width, height = height, width
     return ImageInfo(ACCEPTED_FORMATS[image.format], width, height, has_alpha, depth)
 
 
@@ -171,7 +195,9 @@ def _decode_png16(data: bytes, source_format: str) -> Picture:
     if array is None:
         raise EnhancerError(EnhancerError.NOT_AN_IMAGE, "The image file is corrupt or truncated.")
     scale = 65535.0 if array.dtype == np.uint16 else 255.0
-    array = array.astype(np.float32) / scale
+    # Scaled in place: a 7000x7000 RGBA photo's float copy alone is 784 MB.
+    array = array.astype(np.float32)
+    array *= 1.0 / scale
     if array.ndim == 2:
         return Picture(np.repeat(array[:, :, None], 3, axis=2), None, 16, source_format)
     if array.shape[2] == 2:  # grey + alpha
