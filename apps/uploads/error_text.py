@@ -96,6 +96,10 @@ PATTERNS: list[tuple[re.Pattern[str], object]] = [
         gettext_lazy("Too many faces in this photo (%(found)s); at most %(limit)s per photo."),
     ),
     (
+        re.compile(r"Decoding the photos of this request would take more than the (?P<limit>\d+) MB of pixels allowed per request \(16-bit and transparent photos count more\); send fewer or smaller photos at once\."),
+        gettext_lazy("Decoding the photos of this request would take more than the %(limit)s MB of pixels allowed per request (16-bit and transparent photos count more); send fewer or smaller photos at once."),
+    ),
+    (
         re.compile(r"The API client “(?P<name>.*)” is disabled or revoked; its work cannot run again\."),
         gettext_lazy("The API client “%(name)s” is disabled or revoked; its work cannot run again."),
     ),

@@ -163,6 +163,9 @@ def test_a_disabled_clients_job_is_not_rerun(client, alice_client, issued):
     ApiClient.objects.filter(id=api_client.id).update(enabled=False)
     response = alice_client.post(reverse("history:rerun", args=[job]), follow=True)
     assert "is disabled or revoked" in response.content.decode()
+    response = alice_client.post(reverse("history:rerun", args=[job]), follow=True,
+                                 HTTP_ACCEPT_LANGUAGE="ru")
+    assert "отключён или отозван" in response.content.decode()
     assert Job.objects.count() == 1
 
 
