@@ -153,12 +153,14 @@ class AnonymousPhotoMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD", "OPTIONS") and not request.user.is_authenticated:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
             try:
                 name = resolve(request.path_info).view_name
             except Resolver404:
                 name = ""
-            if name in PHOTO_UPLOADS and not name.startswith("api:"):
+            # The session is looked up only for the routes that take photos.
+            web_photos = name in PHOTO_UPLOADS and not name.startswith("api:")
+            if web_photos and not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
@@ -169,10 +171,11 @@ class DecodeBudgetMiddleware:
     from their headers before they cost seconds and hundreds of megabytes each."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from apps.common.images import decode_budget  # the engine, loaded once the apps are
+
         self.get_response = get_response
+        self.budget = decode_budget
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from apps.common.images import decode_budget
-
-        with decode_budget(settings.ENHANCER_DECODE_BUDGET_MB * MB):
+        with self.budget(settings.ENHANCER_DECODE_BUDGET_MB * MB):
             return self.get_response(request)

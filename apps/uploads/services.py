@@ -52,7 +52,8 @@ def create_jobs(
 
     ``plans``: what :func:`costs.admit` gave for these images, from parameters
     :func:`validate_operation` cleaned, in this request already; the jobs then take their
-    operation and parameters from the plans.
+    operation and parameters from the plans (which may differ: VK stores the jobs of all its
+    modes in one call, so they are counted and queued all or none).
 
     Raises EnhancerError ``storage_unavailable`` / ``queue_unavailable`` (temporary: every
     surface answers 503) with nothing left stored when the files or the messages cannot be
