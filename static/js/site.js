@@ -127,13 +127,15 @@
       const ratio = after.naturalWidth / after.naturalHeight;
       return Math.min(compare.clientWidth, window.innerHeight * 0.75 * ratio) / fullWidth();
     };
+    const clamp01 = (value) => Math.min(1, Math.max(0, value));
     const setZoom = (next, clientX, clientY) => {
       const box = viewport.getBoundingClientRect();
-      const x = clientX === undefined ? viewport.clientWidth / 2 : clientX - box.left;
-      const y = clientY === undefined ? viewport.clientHeight / 2 : clientY - box.top;
+      const x = clientX === undefined ? box.left + viewport.clientWidth / 2 : clientX;
+      const y = clientY === undefined ? box.top + viewport.clientHeight / 2 : clientY;
       // The picture point under (x, y) stays under it.
-      const fx = (viewport.scrollLeft + x) / stage.offsetWidth;
-      const fy = (viewport.scrollTop + y) / stage.offsetHeight;
+      const was = stage.getBoundingClientRect();
+      const fx = clamp01((x - was.left) / was.width);
+      const fy = clamp01((y - was.top) / was.height);
       scale = next === null ? null : Math.min(MAX_ZOOM, next);
       compare.dataset.zoom = zoomed() ? "full" : "fit";
       stage.style.width = zoomed() ? Math.round(scale * fullWidth()) + "px" : "";
@@ -144,8 +146,9 @@
       });
       if (readout) readout.textContent = zoomed() ? Math.round(scale * 100) + "%" : readout.dataset.textFit;
       if (zoomed()) {
-        viewport.scrollLeft = fx * stage.offsetWidth - x;
-        viewport.scrollTop = fy * stage.offsetHeight - y;
+        const now = stage.getBoundingClientRect();
+        viewport.scrollLeft += now.left + fx * now.width - x;
+        viewport.scrollTop += now.top + fy * now.height - y;
       }
     };
     // Zooming out past the fitted size settles on it.
