@@ -114,6 +114,7 @@ def test_compare_zooms_to_fixed_levels_and_by_wheel_with_labels_held_still(
     left, right = labels
     assert viewport["x"] <= left["x"] and right["x"] + right["width"] <= viewport["x"] + viewport["width"]
     assert page.input_value("#split") == "50"  # panning leaves the split alone
+    page.evaluate("document.querySelector('[data-role=compare]').scrollIntoView()")
     shoot(page, "compare-zoomed")
 
     # Back to fit, then Ctrl + wheel (what a trackpad pinch sends) zooms in around the pointer
