@@ -127,7 +127,7 @@ def test_compare_zooms_to_fixed_levels_and_by_wheel_with_labels_held_still(
     page.mouse.wheel(0, -400)
     page.wait_for_function(f"{stage_width} > {round(stage['width']) + 50}")
     zoomed_to = page.evaluate(stage_width)
-    assert page.inner_text("[data-role=zoom-readout]") == f"{round(zoomed_to / 4)}%"
+    assert abs(int(page.inner_text("[data-role=zoom-readout]").rstrip("%")) - zoomed_to / 4) <= 1
     page.mouse.wheel(0, 4000)
     page.wait_for_function("document.querySelector('[data-role=compare]').dataset.zoom === 'fit'")
     page.keyboard.up("Control")
