@@ -205,6 +205,20 @@ def test_face_results_on_a_phone_name_sex_age_similarity_in_readable_labels(
     faces.rename_person(person, "Barack")
     log_in(phone, live_server.url, "jude", PASSWORD)
 
+    # The space and the person go by their names; enrolment picks a person by name, with the
+    # same picker as the upload page.
+    for path in (f"/faces/spaces/{space.uuid}/", f"/faces/persons/{person.uuid}/"):
+        phone.goto(live_server.url + path)
+        assert "space 0" not in phone.inner_text("main").lower(), path
+        assert phone.is_visible("main label.button >> text=Choose photos"), path
+        assert "drop" not in phone.inner_text("main form[enctype]").lower(), path
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        assert axe_problems(phone) == [], path
+    assert "in Family" in phone.inner_text("h1")
+    phone.goto(f"{live_server.url}/faces/spaces/{space.uuid}/")
+    assert phone.locator("#enroll-form select[name=person_id] option").all_inner_texts() == [
+        "A new person", "Barack"]
+
     phone.goto(f"{live_server.url}/faces/spaces/{space.uuid}/recognize/")
     # A styled picker, as on the upload page; a phone is not asked to drop anything.
     assert phone.is_visible("#recognize-form label.button >> text=Choose a photo")
