@@ -38,12 +38,13 @@ def test_enrol_by_dropping_a_photo_then_recognize_with_boxes(
     page.wait_for_selector("#recognized svg g.face-box")
     boxes = page.locator("#recognized svg g.face-box")
     assert boxes.count() == 2
-    labels = [boxes.nth(index).locator("text").first.text_content() for index in range(2)]
+    labels = page.locator("#recognized .face-label .face-name").all_text_contents()
     assert "Barack" in labels
     known = boxes.nth(labels.index("Barack"))
     drawn = known.locator("rect").bounding_box()
     assert drawn["width"] > 20 and drawn["height"] > 20  # drawn over the photo, at its scale
-    assert "years" in known.locator("text.face-attributes").text_content()
+    label = page.locator("#recognized .face-label").nth(labels.index("Barack"))
+    assert "years" in label.locator(".face-attributes").text_content()
     assert axe_problems(page) == []
     shoot(page, "recognize", full_page=True)
 
