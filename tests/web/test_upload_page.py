@@ -37,20 +37,21 @@ def test_an_unavailable_operation_is_disabled_with_its_reason(alice_client):
     assert "Unavailable: no colorizer model installed" in html
 
 
-def test_the_script_gets_each_refused_file_by_its_place_and_nothing_is_stored(alice_client):
+def test_the_script_gets_each_refused_file_by_its_place_and_the_good_ones_go(alice_client):
     response = alice_client.post(
         reverse("uploads:new"),
         {"photos": [photo("good.png"), photo("notes.jpg", b"just text"), photo("tiny.png", image_bytes(20, 20))],
          "operation": "contrast"},
         HTTP_ACCEPT="application/json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     payload = response.json()
     assert payload["files"] == {
         "1": "The file is not an image we can read.",
         "2": "The image is 20x20; each side must be at least 48 px.",
     }
-    assert Job.objects.count() == 0
+    assert payload["summary"] == "1 photo was sent. 2 were left out: each is marked with its reason."
+    assert payload["jobs"] == [str(Job.objects.get(input_name="good.png").uuid)]
 
 
 def test_refusals_come_in_the_visitors_language(alice_client):
