@@ -5,6 +5,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, partial, services
 from apps.uploads.error_text import translate_error
-from apps.uploads.models import Job
+from apps.uploads.models import Job, Output
 from apps.uploads.operation_text import wait_text
 from apps.uploads.views import owned_job
 
@@ -29,6 +30,8 @@ PAGE_SIZE = 24
 def job_list(request: HttpRequest) -> HttpResponse:
     filters = HistoryFilterForm(request.GET)
     jobs = costs.with_queue(filters.filter(Job.objects.filter(owner=request.user)))
+    # The count lets the list say "nothing was produced" beside a job that is done.
+    jobs = jobs.annotate(has_outputs=Exists(Output.objects.filter(job=OuterRef("pk"))))
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
     backlog = costs.Backlog()
     for job in page.object_list:

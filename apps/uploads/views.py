@@ -17,7 +17,7 @@ from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 
 from . import costs, partial, services
-from .error_text import translate_message
+from .error_text import translate_message, unavailable_text
 from .files import input_filename, output_filename
 from .forms import UploadForm
 from .models import Job
@@ -79,7 +79,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 status=max(status_code, 400),
             )
     unavailable = {
-        name: translate_message(reason) for name, reason in operations.availability().items() if reason
+        name: unavailable_text(name) for name, reason in operations.availability().items() if reason
     }
     notes = {name: translate_message(note) for name, note in partial.operation_notes().items()}
     limits = image_limits()

@@ -34,7 +34,8 @@ def test_an_unavailable_operation_is_disabled_with_its_reason(alice_client):
     html = alice_client.get(reverse("uploads:new")).content.decode()
     colorize = html.split('id="op-colorize"')[1].split(">")[0]
     assert "disabled" in colorize
-    assert "Unavailable: no colorizer model installed" in html
+    assert "Colorize is not available on this server." in html
+    assert "README" not in html and "install_model" not in html
 
 
 def test_the_script_gets_each_refused_file_by_its_place_and_the_good_ones_go(alice_client):
@@ -102,5 +103,5 @@ def test_estimates_need_a_login(client):
 
 def test_the_reason_an_operation_is_unavailable_is_translated(alice_client):
     html = alice_client.get(reverse("uploads:new"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
-    assert "Недоступно: на этом сервере не установлена модель раскрашивания" in html
+    assert "«Раскрашивание» на этом сервере недоступно." in html
     assert "Раскрашивание" in html and "Colorize" not in html
