@@ -38,18 +38,23 @@ PRODUCTION = bool(os.environ.get("DJANGO_DEBUG", "").strip()) and not DEBUG
 
 def _local_secret_key() -> str:
     """A key for this checkout, made on first use and kept (0600), so sessions survive restarts
-    without a well-known default key."""
+    without a well-known default key. Written whole then linked into place: the web server and
+    the workers start together, and none may read a half-written key."""
     path = VAR_DIR / "secret_key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
+    if not path.exists():
         import secrets
+        import tempfile
 
-        key = secrets.token_urlsafe(50)
-        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        descriptor, draft = tempfile.mkstemp(dir=VAR_DIR, prefix=".secret_key-")  # 0600
         with os.fdopen(descriptor, "w") as handle:
-            handle.write(key)
-        return key
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: its key is the one
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
 
 
 if PRODUCTION:
