@@ -49,6 +49,10 @@ def test_technical_details_are_sentences_in_the_visitors_language(alice_client, 
         reverse("history:detail", args=[job.uuid]), HTTP_ACCEPT_LANGUAGE="ru"
     ).content.decode()
     assert "мягкая очистка нейросетью, вполсилы" in page and "Измерено" in page
+    page = alice_client.get(
+        reverse("history:detail", args=[job.uuid]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "几乎无需修复：已做轻度校正。" in page  # Chinese punctuation, not ": ... ."
 
 
 @pytest.mark.django_db

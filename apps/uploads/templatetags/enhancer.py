@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.text import capfirst
+from django.utils.translation import pgettext
 
 from .. import error_text as errors
 from .. import info_text, operation_text
@@ -43,6 +45,12 @@ def error_text(message: str, code: str = "") -> str:
 @register.filter
 def listing(items) -> str:
     return operation_text.join_list(items)
+
+
+@register.filter
+def sentence(phrase: str) -> str:
+    """"little needed repair" → "Little needed repair." ("。" in Chinese)."""
+    return capfirst(phrase) + pgettext("sentence end", ".")
 
 
 @register.filter
