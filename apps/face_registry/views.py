@@ -21,6 +21,7 @@ from apps.common.images import image_limits, read_upload
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
 from apps.uploads.error_text import translate_error
+from apps.uploads.operation_text import join_list
 
 from . import services
 from .forms import EnrollForm, PersonNameForm, RecognizeForm, SpaceForm
@@ -219,8 +220,9 @@ def _attributes(face: services.RecognizedFace) -> str:
     if sex:
         parts.append(sex)
     if face.age is not None:
-        parts.append(_("%(age)d years") % {"age": round(face.age)})
-    text = ", ".join(parts)
+        age = round(face.age)
+        parts.append(ngettext("%(age)d year", "%(age)d years", age) % {"age": age})
+    text = join_list(parts)
     if face.emotion:
         text = f"{text} · {face.emotion}" if text else face.emotion
     return text

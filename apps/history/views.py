@@ -5,7 +5,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -33,6 +33,8 @@ PAGE_SIZE = 24
 def job_list(request: HttpRequest) -> HttpResponse:
     filters = HistoryFilterForm(request.GET)
     jobs = costs.with_queue(filters.filter(Job.objects.filter(owner=request.user)))
+    # The count lets the list say "nothing was produced" beside a job that is done.
+    jobs = jobs.annotate(has_outputs=Exists(Output.objects.filter(job=OuterRef("pk"))))
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
     backlog = costs.Backlog()
     for job in page.object_list:

@@ -37,8 +37,23 @@
   document.querySelectorAll('[data-role="language"]').forEach((form) => {
     const select = form.querySelector("select");
     const button = form.querySelector('[data-role="language-submit"]');
-    if (button) button.classList.add("visually-hidden");
-    select.addEventListener("change", () => form.submit());
+    const current = select.value;
+    // The button shows (and takes focus) only once another language is chosen: never an
+    // invisible focused control.
+    if (button) button.hidden = true;
+    let byPointer = false;
+    select.addEventListener("pointerdown", () => { byPointer = true; });
+    select.addEventListener("keydown", (event) => {
+      byPointer = false;
+      if (event.key === "Enter" && select.value !== current) { event.preventDefault(); form.submit(); }
+    });
+    // A choice made with the mouse or a finger switches at once; arrow keys only move the
+    // selection (one key must not reload the page in another language): Enter or the button
+    // confirms.
+    select.addEventListener("change", () => {
+      if (byPointer) { form.submit(); return; }
+      if (button) button.hidden = select.value === current;
+    });
   });
 
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
@@ -409,14 +424,27 @@
 
     function sendable() { return chosen.filter((entry) => !entry.error); }
 
+    // The message box: "error" (nothing happened), "warning" (some photos left out); never the
+    // green of success for either. An optional link (to the jobs just started) follows the text.
+    function showAlert(message, kind, link) {
+      alertBox.replaceChildren(document.createTextNode(message || ""));
+      if (link) {
+        const anchor = document.createElement("a");
+        anchor.href = link;
+        anchor.textContent = text(form, "SeeProgress");
+        alertBox.append(" ", anchor);
+      }
+      alertBox.hidden = !message;
+      alertBox.classList.toggle("error", kind === "error");
+      alertBox.classList.toggle("warning", kind === "warning");
+    }
+
     function refresh() {
       const good = sendable();
       let message = "";
       if (good.length > settings.maxFiles) message = text(form, "TooManyFiles", { count: settings.maxFiles });
       else if (good.length && good.length < chosen.length) message = text(form, "Skipped");
-      alertBox.textContent = message;
-      alertBox.hidden = !message;
-      alertBox.classList.toggle("error", good.length > settings.maxFiles);
+      showAlert(message, good.length > settings.maxFiles ? "error" : "warning");
       updateEstimates();
     }
 
@@ -466,28 +494,42 @@
     form.querySelectorAll("fieldset.params select, fieldset.params input").forEach((field) => field.addEventListener("change", updateEstimates));
     syncParams();
 
-    function showServerErrors(payload, sent) {
+    function markRefused(payload, sent) {
       Object.entries(payload.files || {}).forEach(([index, message]) => {
         const entry = sent[Number(index)];
         if (entry) { entry.error = message; render(entry); }
       });
+    }
+
+    function showServerErrors(payload, sent) {
+      markRefused(payload, sent);
+      const refusedFiles = Object.keys(payload.files || {}).length;
       const messages = Object.entries(payload.errors || {})
-        .filter(([field]) => field !== "photos" || !Object.keys(payload.files || {}).length)
+        .filter(([field]) => field !== "photos" || !refusedFiles)
         .flatMap(([, errors]) => errors);
-      alertBox.textContent = messages.join(" ");
-      alertBox.hidden = !messages.length;
-      alertBox.classList.add("error");
-      if (!messages.length) refresh();
+      // Nothing was sent: say so, whatever the photos' own marks say.
+      if (refusedFiles) messages.unshift(text(form, "NoneSent"));
+      showAlert(messages.join(" "), "error");
+    }
+
+    // Some photos went, some were refused: the sent ones leave the list, the refused ones stay
+    // marked with their reasons, and the message says what happened with a link to the jobs.
+    function showPartial(payload, sent) {
+      markRefused(payload, sent);
+      sent.filter((entry) => !entry.error).forEach((entry) => {
+        chosen = chosen.filter((other) => other !== entry);
+        URL.revokeObjectURL(entry.url);
+        entry.item.remove();
+      });
+      updateEstimates();
+      showAlert(payload.summary, "warning", payload.redirect);
     }
 
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const sent = sendable();
       if (!sent.length || sent.length > settings.maxFiles) {
-        alertBox.textContent = sent.length ? text(form, "TooManyFiles", { count: settings.maxFiles }) : text(form, "NoFiles");
-        alertBox.hidden = false;
-        alertBox.classList.add("error");
-        alertBox.focus && alertBox.focus();
+        showAlert(sent.length ? text(form, "TooManyFiles", { count: settings.maxFiles }) : text(form, "NoFiles"), "error");
         return;
       }
       const data = new FormData(form);
@@ -503,12 +545,13 @@
       request.addEventListener("load", () => {
         let payload = {};
         try { payload = JSON.parse(request.responseText); } catch (error) { payload = {}; }
-        if (request.status === 200 && payload.redirect) { window.location.assign(payload.redirect); return; }
+        if (request.status === 200 && payload.redirect && !payload.files) { window.location.assign(payload.redirect); return; }
         done();
-        if (request.status === 400) showServerErrors(payload, sent);
-        else { alertBox.textContent = text(form, "UploadFailed"); alertBox.hidden = false; }
+        if (request.status === 200 && payload.redirect) showPartial(payload, sent);
+        else if (request.status === 400) showServerErrors(payload, sent);
+        else showAlert(text(form, "UploadFailed"), "error");
       });
-      request.addEventListener("error", () => { done(); alertBox.textContent = text(form, "UploadFailed"); alertBox.hidden = false; });
+      request.addEventListener("error", () => { done(); showAlert(text(form, "UploadFailed"), "error"); });
       button.disabled = true;
       bar.hidden = false;
       bar.value = 0;

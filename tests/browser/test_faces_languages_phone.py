@@ -61,6 +61,7 @@ def test_russian_from_the_browser_chinese_from_the_switcher(browser, live_server
     shoot(page, "landing-ru")
 
     page.select_option("#language-select", "zh-hans")
+    page.click("[data-role=language-submit]")  # chosen without a pointer: confirmed by the button
     page.wait_for_function("document.documentElement.lang === 'zh-hans'")
     assert "让您的照片更清晰" in page.inner_text("h1")
     page.click("text=登录")
