@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 
 from gunicorn.glogging import Logger
 
@@ -48,7 +50,36 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # %(U)s is the path without its query string: Baidu's access_token, VK's oauth_token and
 # Meitu's api_key/api_secret travel in the query and must not land in the logs. No referer
 # either (%(f)s), as it is a whole URL. %(M)s: milliseconds taken.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+# rid: the request id the site answered with (X-Request-ID), found again in the worker's lines.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" rid=%({x-request-id}o)s'
+
+# Metrics of every web process (apps/monitoring/metrics.py): prometheus-client's multiprocess
+# mode, in a folder of this server's own — a new private temporary one unless
+# PROMETHEUS_MULTIPROC_DIR names one, which is then emptied at start — so neither a second
+# server on the host nor an earlier run is summed in. /metrics sums the files. Set here, before
+# any worker imports prometheus_client (it reads the variable at import).
+_OWN_METRICS_DIR = ""
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _OWN_METRICS_DIR = tempfile.mkdtemp(prefix="enhancer-metrics-web-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _OWN_METRICS_DIR
+
+
+def on_starting(server) -> None:
+    from apps.monitoring.metrics import prepare_multiprocess_dir
+
+    prepare_multiprocess_dir()
+
+
+def on_exit(server) -> None:
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)
+
+
+def child_exit(server, worker) -> None:
+    # A dead worker's live gauges must leave the sums (its counters stay: they happened).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 _QUERY = re.compile(r"\?\S*")
 

@@ -25,6 +25,7 @@ from apps.imaging import codec
 from apps.imaging import faces as engine
 from apps.imaging.errors import EnhancerError
 from apps.imaging.picture import Picture
+from apps.monitoring import metrics
 
 from . import index as face_index
 from .models import MAX_SPACES, Face, Person, Space
@@ -241,6 +242,7 @@ class RecognizeResult:
     persons_created: bool = False
 
 
+@metrics.timed_recognition
 def recognize(
     space: Space, image: bytes | Picture, image_name: str, create_new: bool
 ) -> RecognizeResult:

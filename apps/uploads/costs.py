@@ -35,6 +35,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from apps.imaging.errors import EnhancerError
+from apps.monitoring import metrics
 
 from .models import Job, OperationCost
 from .signals import job_finished
@@ -209,7 +210,9 @@ def admit(operation: str, params: dict, images: Iterable) -> list[Plan]:
     limit = time_limit()
     for job_plan in plans:
         if job_plan.estimate_seconds > limit:
-            raise EnhancerError(EnhancerError.OVER_TIME_LIMIT, _too_slow_message(job_plan, limit))
+            refusal = EnhancerError(EnhancerError.OVER_TIME_LIMIT, _too_slow_message(job_plan, limit))
+            metrics.refused(refusal.code)
+            raise refusal
     return plans
 
 
@@ -271,13 +274,15 @@ def check_wait(plans: list[Plan], wait: float) -> None:
         finish = backlog.seconds(cost_class) / workers + max(max(mine), sum(mine) / workers)
         worst = max(worst, finish)
     if worst > wait:
-        raise EnhancerError(
+        refusal = EnhancerError(
             EnhancerError.WAIT_TIMEOUT,
             f"timeout: this would finish in {humanize(worst)} (with the queue ahead), after the "
             f"{wait:.0f} s this call waits; try again later, send a smaller photo, or use the "
             "asynchronous /api/jobs/ endpoint.",
             temporary=True,
         )
+        metrics.refused(refusal.code)
+        raise refusal
 
 
 # --- queue position and ETA -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from apps import providers
 from apps.common.images import ValidatedImage, validate_image
 from apps.imaging import codec, operations
 from apps.imaging.errors import EnhancerError
+from apps.monitoring import metrics
 
 from . import allowance, cleanup, costs
 from .models import Job, Output
@@ -75,12 +76,16 @@ def create_jobs(
             cleanup.empty_folder(cleanup.job_folder(job))
         if isinstance(error, OSError):
             log.error("could not store an upload: %s", error)
-            raise EnhancerError(
+            refusal = EnhancerError(
                 EnhancerError.STORAGE_UNAVAILABLE,
                 "The photo could not be saved: the server's storage is full or not writable. "
                 "Nothing was stored; please try again later.",
                 temporary=True,
-            ) from None
+            )
+            metrics.refused(refusal.code)
+            raise refusal from None
+        if isinstance(error, EnhancerError) and error.code == EnhancerError.QUEUE_UNAVAILABLE:
+            metrics.refused(error.code)
         raise
     return jobs
 
