@@ -14,7 +14,6 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-# The classic text format: every Prometheus 2.x reads it (all names here are plain ASCII).
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from apps.common.addresses import client_address

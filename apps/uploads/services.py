@@ -84,8 +84,6 @@ def create_jobs(
             )
             metrics.refused(refusal.code)
             raise refusal from None
-        if isinstance(error, EnhancerError) and error.code == EnhancerError.QUEUE_UNAVAILABLE:
-            metrics.refused(error.code)
         raise
     return jobs
 
@@ -138,12 +136,15 @@ def _enqueue_on_commit(jobs: list[Job]) -> None:
         except Exception:
             log.exception("could not queue jobs %s; withdrawing them", [job.uuid for job in jobs])
             withdraw(jobs)
+            metrics.refused(EnhancerError.QUEUE_UNAVAILABLE)
             raise EnhancerError(
                 EnhancerError.QUEUE_UNAVAILABLE,
                 "The job queue is not reachable right now, so nothing was stored. "
                 "Please try again in a minute.",
                 temporary=True,
             ) from None
+        for job in jobs:
+            metrics.job_submitted(job)
 
     transaction.on_commit(publish_or_withdraw)
 

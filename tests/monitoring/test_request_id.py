@@ -87,3 +87,21 @@ def test_json_lines_are_one_object_each_with_the_request_id(monkeypatch):
 def test_the_plain_format_is_the_default(monkeypatch):
     monkeypatch.delenv("ENHANCER_LOG_FORMAT", raising=False)
     assert log_format.logging_config("INFO")["formatters"]["default"] == {"format": log_format.PLAIN}
+
+
+def test_the_access_log_line_carries_the_request_id(monkeypatch):
+    import datetime
+
+    from tests.test_gunicorn_conf import load
+
+    config, namespace = load(monkeypatch)
+    logger = namespace["logger_class"](config)
+
+    class Answered:
+        status, response_length, sent = "202 Accepted", 10, 10
+        headers = [("X-Request-ID", "trace-777")]
+
+    environ = {"REQUEST_METHOD": "POST", "RAW_URI": "/api/jobs/", "PATH_INFO": "/api/jobs/",
+               "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+    atoms = logger.atoms(Answered(), {}, environ, datetime.timedelta(milliseconds=5))
+    assert (config.access_log_format % logger.atoms_wrapper_class(atoms)).endswith(" rid=trace-777")
