@@ -26,6 +26,9 @@ from . import actions, metrics, state
 from .collector import DatabaseCollector
 
 
+_FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
+
+
 def _may_scrape(request: HttpRequest) -> bool:
     """A bearer token (``ENHANCER_METRICS_TOKEN``), or a caller from the allowed networks
     (``ENHANCER_METRICS_ALLOWED_NETWORKS``, loopback by default)."""
@@ -33,6 +36,12 @@ def _may_scrape(request: HttpRequest) -> bool:
     sent = request.headers.get("Authorization", "")
     if token and secrets.compare_digest(sent.encode(), f"Bearer {token}".encode()):
         return True
+    if not settings.ENHANCER_TRUSTED_PROXIES and any(
+        name in request.META for name in _FORWARDING_HEADERS
+    ):
+        # A proxy that nobody declared (a web server on the same host, say) makes every
+        # visitor look like loopback: a forwarded request is judged by its token alone.
+        return False
     try:
         address = ipaddress.ip_address(client_address(request))
     except ValueError:

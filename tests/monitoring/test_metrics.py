@@ -51,6 +51,21 @@ def test_without_a_token_only_the_allowed_networks_may_scrape(client, settings):
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 404
 
 
+def test_a_request_through_an_undeclared_proxy_needs_the_token(client, settings):
+    # nginx on the same host passes every visitor on from 127.0.0.1.
+    settings.ENHANCER_METRICS_TOKEN = "scrape-secret"
+    settings.ENHANCER_TRUSTED_PROXIES = 0
+    forwarded = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": OUTSIDE}
+    assert client.get("/metrics", **forwarded).status_code == 404
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP=OUTSIDE).status_code == 404
+    opened = client.get("/metrics", **forwarded, HTTP_AUTHORIZATION="Bearer scrape-secret")
+    assert opened.status_code == 200
+    # With the proxy declared, the client's own address decides.
+    settings.ENHANCER_TRUSTED_PROXIES = 1
+    assert client.get("/metrics", **forwarded).status_code == 404
+    assert client.get("/metrics", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 200
+
+
 def _scrape(client) -> dict:
     response = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
     assert response.status_code == 200
