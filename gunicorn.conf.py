@@ -53,7 +53,7 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # rid: the request id the site answered with (X-Request-ID), found again in the worker's lines.
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" rid=%({x-request-id}o)s'
 
-# Metrics of every web process (apps/monitoring/metrics.py): prometheus-client's multiprocess
+# Metrics of every web process (apps/common/metrics.py): prometheus-client's multiprocess
 # mode, in a folder of this server's own — a new private temporary one unless
 # PROMETHEUS_MULTIPROC_DIR names one, which is then emptied at start — so neither a second
 # server on the host nor an earlier run is summed in. /metrics sums the files. Set here, before
@@ -65,7 +65,7 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def on_starting(server) -> None:
-    from apps.monitoring.metrics import prepare_multiprocess_dir
+    from apps.common.metrics import prepare_multiprocess_dir
 
     prepare_multiprocess_dir()
 

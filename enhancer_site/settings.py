@@ -12,9 +12,10 @@ from pathlib import Path
 
 import environ
 
+from apps.common import log_format
+
 # The engine's one list of operation names (a light import: no numpy, no Django).
 from apps.imaging.operation import NAMES as OPERATION_NAMES
-from apps.monitoring import log_format
 
 from . import storage_url
 
@@ -59,8 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Before everything: every answer, a refusal included, carries its X-Request-ID and is
     # counted (apps/monitoring).
-    "apps.monitoring.request_id.RequestIdMiddleware",
-    "apps.monitoring.metrics.HttpMetricsMiddleware",
+    "apps.common.request_id.RequestIdMiddleware",
+    "apps.common.metrics.HttpMetricsMiddleware",
     # First: an oversized body is refused before anything reads or spools it.
     "enhancer_site.request_limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -314,7 +315,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Every line carries the request id it was written for; ENHANCER_LOG_FORMAT=json makes each
-# line one JSON object (apps/monitoring/log_format.py).
+# line one JSON object (apps/common/log_format.py).
 LOGGING = log_format.logging_config(env.str("LOG_LEVEL", default="INFO"))
 
 # /metrics (apps/monitoring): Prometheus sends "Authorization: Bearer <token>", or scrapes from

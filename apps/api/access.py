@@ -14,8 +14,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import ApiClient, hash_secret
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
-from apps.monitoring import metrics
 
 from .models import BaiduAccessToken, UsageCounter
 

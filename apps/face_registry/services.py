@@ -20,12 +20,12 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
+from apps.common import metrics
 from apps.common.images import image_limits
 from apps.imaging import codec
 from apps.imaging import faces as engine
 from apps.imaging.errors import EnhancerError
 from apps.imaging.picture import Picture
-from apps.monitoring import metrics
 
 from . import index as face_index
 from .models import MAX_SPACES, Face, Person, Space

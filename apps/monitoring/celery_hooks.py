@@ -17,7 +17,7 @@ from contextvars import Token
 
 from celery import current_app, signals
 
-from . import request_id
+from apps.common import request_id
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ JOB_TASK = "apps.uploads.tasks.process_job"
 def _serve_metrics(**_kwargs) -> None:
     from prometheus_client import start_http_server
 
-    from . import metrics
+    from apps.common import metrics
 
     metrics.prepare_multiprocess_dir()
     port = os.environ.get("ENHANCER_METRICS_PORT", "").strip()
@@ -71,7 +71,7 @@ def _worker_ready(sender=None, **_kwargs) -> None:
 @signals.worker_shutdown.connect(dispatch_uid="monitoring.remove_metrics_dir")
 def _remove_metrics_dir(**_kwargs) -> None:
     # The main process stops last: a folder scripts/worker.sh made for this worker goes with it.
-    from . import metrics
+    from apps.common import metrics
 
     if os.environ.get("ENHANCER_METRICS_DIR_TEMPORARY") == "1" and metrics.multiprocess_dir():
         shutil.rmtree(metrics.multiprocess_dir(), ignore_errors=True)

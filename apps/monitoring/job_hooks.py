@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from apps.common import metrics
 from apps.uploads.models import Job
 from apps.uploads.signals import job_finished
-
-from . import metrics
 
 
 @receiver(job_finished, dispatch_uid="monitoring.job_finished")

@@ -16,15 +16,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from apps.common import metrics
 from apps.common.addresses import client_address
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs
 from apps.uploads.error_text import translate_error
 from apps.uploads.models import Job
 
-from . import actions, metrics, state
+from . import actions, state
 from .collector import DatabaseCollector
-
 
 _FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
 

@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
-from apps.monitoring import metrics
 
 from .models import WebUsage
 

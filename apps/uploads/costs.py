@@ -34,8 +34,8 @@ from django.db.models.functions import Coalesce
 from django.dispatch import receiver
 from django.utils import timezone
 
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
-from apps.monitoring import metrics
 
 from .models import Job, OperationCost
 from .signals import job_finished

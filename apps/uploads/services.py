@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps import providers
+from apps.common import metrics
 from apps.common.images import ValidatedImage, validate_image
 from apps.imaging import codec, operations
 from apps.imaging.errors import EnhancerError
-from apps.monitoring import metrics
 
 from . import allowance, cleanup, costs
 from .models import Job, Output

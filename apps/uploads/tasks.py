@@ -8,8 +8,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
-from apps.monitoring import metrics
 
 from . import liveness, retention, services
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from apps.common import request_id
 from apps.imaging.errors import EnhancerError
-from apps.monitoring import request_id
 from apps.uploads.models import Job
 from tests.helpers import image_bytes, wait_for
 from tests.uploads.factories import make_job

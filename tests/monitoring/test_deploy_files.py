@@ -16,7 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from apps.monitoring import metrics
+from apps.common import metrics
 from apps.monitoring.collector import DatabaseCollector
 from tests.helpers import ROOT
 

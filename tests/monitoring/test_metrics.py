@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
-from apps.monitoring import metrics
 from apps.monitoring.models import WorkerBeat
 from apps.uploads import services
 from apps.uploads.models import Job
@@ -162,3 +162,32 @@ def test_labels_stay_in_their_lists():
     assert "passwd" not in text and "user-42" not in text and "free text" not in text
     assert _counter("enhancer_jobs_failed_total", operation="other", cost_class="other",
                     surface="other", code="other") >= 1
+
+
+def test_a_compat_call_answered_before_its_job_finished_is_counted(alice):
+    from apps.api.compat.common import wait_all
+
+    job = make_job(alice, "contrast")
+    Job.objects.filter(id=job.id).update(source=Job.Source.BAIDU)
+    job.refresh_from_db()
+    before = _counter("enhancer_compat_timeouts_total", surface="baidu")
+    (outcome,) = wait_all([job], timeout=0)
+    assert outcome.timed_out
+    assert _counter("enhancer_compat_timeouts_total", surface="baidu") == before + 1
+
+
+def test_face_recognitions_are_counted_and_timed(alice):
+    from apps.face_registry import services as faces
+    from tests.helpers import image_bytes
+
+    space = faces.create_space(alice)
+    before = _counter("enhancer_face_recognitions_total", surface="web", outcome="ok")
+    timed = _counter("enhancer_face_recognition_seconds_count", surface="web")
+    result = faces.recognize(space, image_bytes(320, 240), "no-face.png", create_new=False)
+    assert result.faces == []
+    assert _counter("enhancer_face_recognitions_total", surface="web", outcome="ok") == before + 1
+    assert _counter("enhancer_face_recognition_seconds_count", surface="web") == timed + 1
+    failed = _counter("enhancer_face_recognitions_total", surface="web", outcome="not_an_image")
+    with pytest.raises(EnhancerError):
+        faces.recognize(space, b"not an image at all", "x.png", create_new=False)
+    assert _counter("enhancer_face_recognitions_total", surface="web", outcome="not_an_image") == failed + 1

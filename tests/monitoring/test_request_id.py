@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from apps.monitoring import log_format, request_id
+from apps.common import log_format, request_id
 from apps.uploads.models import Job
 from tests.helpers import image_bytes
 
@@ -75,7 +75,7 @@ def test_plain_lines_carry_the_request_id():
 def test_json_lines_are_one_object_each_with_the_request_id(monkeypatch):
     monkeypatch.setenv("ENHANCER_LOG_FORMAT", "json")
     config = log_format.logging_config("INFO")
-    assert config["formatters"]["default"] == {"()": "apps.monitoring.log_format.JsonFormatter"}
+    assert config["formatters"]["default"] == {"()": "apps.common.log_format.JsonFormatter"}
     with request_id.bound("trace-json"):
         line = log_format.JsonFormatter().format(_record("two\nlines"))
     assert "\n" not in line

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from apps.accounts.models import ApiClient
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
-from apps.monitoring import metrics
 from apps.uploads import costs, services
 from apps.uploads.models import Job
 

@@ -53,12 +53,12 @@ def json_wanted() -> bool:
 def logging_config(level: str) -> dict:
     """Django's LOGGING: one console handler, plain or JSON, with the request id filter."""
     formatter = (
-        {"()": "apps.monitoring.log_format.JsonFormatter"} if json_wanted() else {"format": PLAIN}
+        {"()": "apps.common.log_format.JsonFormatter"} if json_wanted() else {"format": PLAIN}
     )
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "apps.monitoring.log_format.RequestIdFilter"}},
+        "filters": {"request_id": {"()": "apps.common.log_format.RequestIdFilter"}},
         "formatters": {"default": formatter},
         "handlers": {
             "console": {
