@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,7 +22,8 @@ import requests
 import yaml
 
 from tests.hardening.production import collectstatic_step, dockerfile_cmd
-from tests.helpers import ROOT, free_port, image_bytes, process_env, stop_process_group, wait_for
+from tests.hardening.test_production_smoke import Browser, Processes, production_env, run
+from tests.helpers import free_port, image_bytes, wait_for
 
 from .scrape import samples, value
 
@@ -33,86 +33,31 @@ TOKEN = "scrape-" + secrets.token_hex(8)
 PROMETHEUS = shutil.which("prometheus")
 
 
-class Stack:
-    def __init__(self, tmp: Path, env: dict[str, str]) -> None:
-        self.tmp, self.env = tmp, env
-        self.processes: list[tuple[subprocess.Popen, Path]] = []
-
-    def start(self, name: str, argv: list[str]) -> Path:
-        log_path = self.tmp / f"{name}.log"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-        self.processes.append((process, log_path))
-        return log_path
-
-    def alive(self) -> None:
-        for process, log_path in self.processes:
-            assert process.poll() is None, f"{process.args[:3]} exited:\n{log_path.read_text()[-3000:]}"
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {path.name}\n{path.read_text()[-4000:]}" for _, path in self.processes)
-
-    def stop(self) -> None:
-        for process, _ in self.processes:
-            stop_process_group(process)
-
-
-class Browser:
-    """Cookies by hand: behind the TLS proxy the site's cookies are Secure, which requests would
-    not send over the loopback's plain HTTP."""
-
-    def __init__(self, base: str) -> None:
-        self.base, self.cookies = base, {}
-
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        headers = {"X-Forwarded-Proto": "https", "Referer": "https://" + self.base.split("://")[1] + path,
-                   "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
-                   **kwargs.pop("headers", {})}
-        response = requests.request(method, self.base + path, headers=headers,
-                                    allow_redirects=False, timeout=30, **kwargs)
-        self.cookies.update({cookie.name: cookie.value for cookie in response.cookies})
-        return response
-
-    def post_form(self, path: str, data: dict) -> requests.Response:
-        return self.request("POST", path, data={**data, "csrfmiddlewaretoken": self.cookies["csrftoken"]})
-
-
 @pytest.fixture
 def stack(transactional_db, tmp_path, settings):
-    env = process_env(Path(settings.MEDIA_ROOT))
-    for name in ("ENHANCER_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE", "PROMETHEUS_MULTIPROC_DIR"):
-        env.pop(name, None)
+    env = production_env(tmp_path, Path(settings.MEDIA_ROOT))
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     worker_port = free_port()
     env.update(
-        DJANGO_SETTINGS_MODULE="enhancer_site.settings", DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_SECURE_SSL_REDIRECT="false", ENHANCER_VAR_DIR=str(tmp_path / "var"),
-        ENHANCER_BROKER_DIR=str(tmp_path / "broker"), STATIC_ROOT=str(tmp_path / "static"),
-        PY=sys.executable, PYTHONUNBUFFERED="1", GUNICORN_WORKERS="2",
-        ENHANCER_LIGHT_CONCURRENCY="1", ENHANCER_METRICS_PORT=str(worker_port),
+        GUNICORN_WORKERS="2", ENHANCER_METRICS_PORT=str(worker_port),
         ENHANCER_METRICS_TOKEN=TOKEN,
         # Loopback may not read /metrics here: the token must be what opens it.
         ENHANCER_METRICS_ALLOWED_NETWORKS="192.0.2.0/24",
         ENHANCER_LOG_FORMAT="json", ENHANCER_JOB_HEARTBEAT_SECONDS="1",
     )
     step_env, collectstatic = collectstatic_step()
-    done = subprocess.run(collectstatic, cwd=ROOT, capture_output=True, text=True, timeout=240,
-                          env={**env, **step_env, "ENHANCER_VAR_DIR": env["ENHANCER_VAR_DIR"],
-                               "STATIC_ROOT": env["STATIC_ROOT"]})
-    assert done.returncode == 0, done.stderr[-3000:]
-    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=240)
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    run(collectstatic, {**env, **step_env, "ENHANCER_VAR_DIR": env["ENHANCER_VAR_DIR"],
+                        "STATIC_ROOT": env["STATIC_ROOT"]})
+    run([sys.executable, "manage.py", "migrate", "--noinput"], env)
 
     port = free_port()
-    running = Stack(tmp_path, env)
+    running = Processes(tmp_path)
     try:
-        web_log = running.start("gunicorn", [*dockerfile_cmd(), "--bind", f"127.0.0.1:{port}"])
+        web_log = running.start("gunicorn", [*dockerfile_cmd(), "--bind", f"127.0.0.1:{port}"], env)
         worker_log = running.start("worker-light", [
             "bash", "scripts/worker.sh", "light", "--without-gossip", "--without-mingle",
             "-n", f"monitoring-light-{os.getpid()}@%h",
-        ])
+        ], env)
         base = f"http://127.0.0.1:{port}"
 
         def serving() -> bool:
@@ -178,8 +123,7 @@ def _run(base, worker_metrics, running, web_log, worker_log, django_user_model):
         username="ops", is_staff=True, is_superuser=True,
         password=hasher.encode("ops-password-1", hasher.salt(), iterations=1000),
     )
-    ops.request("GET", "/admin/login/")
-    login = ops.post_form("/admin/login/", {"username": "ops", "password": "ops-password-1",
+    login = ops.form_post("/admin/login/", {"username": "ops", "password": "ops-password-1",
                                             "next": "/admin/"})
     assert login.status_code == 302, login.text[:1000]
 
@@ -196,8 +140,7 @@ def _run(base, worker_metrics, running, web_log, worker_log, django_user_model):
     assert f"dehaze {job_a}" in page, "the worker row does not name its current job"
 
     # The operator cancels C while it waits.
-    ops.request("GET", "/admin/operations/")
-    cancelled = ops.post_form(f"/admin/operations/jobs/{job_c}/cancel/", {})
+    cancelled = ops.form_post(f"/admin/operations/jobs/{job_c}/cancel/", {})
     assert cancelled.status_code == 302
 
     def status(job_id: str) -> str:
@@ -244,8 +187,8 @@ def _run(base, worker_metrics, running, web_log, worker_log, django_user_model):
         _real_prometheus(base, worker_metrics, running)
 
 
-def _real_prometheus(base: str, worker_metrics: str, running: Stack) -> None:
-    folder = running.tmp / "prometheus"
+def _real_prometheus(base: str, worker_metrics: str, running: Processes) -> None:
+    folder = running.folder / "prometheus"
     folder.mkdir()
     (folder / "token").write_text(TOKEN)
     config = {
@@ -263,7 +206,7 @@ def _real_prometheus(base: str, worker_metrics: str, running: Stack) -> None:
     running.start("prometheus", [
         PROMETHEUS, f"--config.file={folder / 'prometheus.yml'}",
         f"--storage.tsdb.path={folder / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
-    ])
+    ], {})
 
     def query(expr: str) -> list:
         try:
