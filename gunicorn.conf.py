@@ -19,6 +19,8 @@ import tempfile
 
 from gunicorn.glogging import Logger
 
+from apps.common import log_format, request_id
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -81,12 +83,29 @@ def child_exit(server, worker) -> None:
 
     multiprocess.mark_process_dead(worker.pid)
 
+
 _QUERY = re.compile(r"\?\S*")
 
 
 class QueryFreeLogger(Logger):
     """Gunicorn's logger, minus query strings: its error log quotes the request URI (query
     included) when a request fails, which would put the same credentials on disk."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        # ENHANCER_LOG_FORMAT=json: gunicorn's own lines are JSON objects like the site's.
+        if log_format.json_wanted():
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(log_format.JsonFormatter())
+
+    def access(self, resp, req, environ, request_time) -> None:
+        # The access line is written after the response, outside the request: its request id
+        # comes from the answer's header.
+        sent = next((value for name, value in getattr(resp, "headers", None) or []
+                     if name.lower() == "x-request-id"), "")
+        with request_id.bound(sent):
+            super().access(resp, req, environ, request_time)
 
     def _scrub(self, args: tuple) -> tuple:
         return tuple(_QUERY.sub("?…", arg) if isinstance(arg, str) else arg for arg in args)

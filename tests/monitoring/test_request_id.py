@@ -105,3 +105,29 @@ def test_the_access_log_line_carries_the_request_id(monkeypatch):
                "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
     atoms = logger.atoms(Answered(), {}, environ, datetime.timedelta(milliseconds=5))
     assert (config.access_log_format % logger.atoms_wrapper_class(atoms)).endswith(" rid=trace-777")
+
+
+def test_gunicorn_writes_json_lines_with_the_request_id_when_asked(monkeypatch, capsys):
+    import datetime
+
+    from tests.test_gunicorn_conf import load
+
+    monkeypatch.setenv("ENHANCER_LOG_FORMAT", "json")
+    config, namespace = load(monkeypatch)
+    logger = namespace["logger_class"](config)
+
+    class Answered:
+        status, response_length, sent = "202 Accepted", 10, 10
+        headers = [("X-Request-ID", "trace-888")]
+
+    environ = {"REQUEST_METHOD": "POST", "RAW_URI": "/rest/x?access_token=secret-token",
+               "PATH_INFO": "/rest/x", "QUERY_STRING": "access_token=secret-token",
+               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+    logger.access(Answered(), {}, environ, datetime.timedelta(milliseconds=5))
+    logger.error("Error handling request %s", "/rest/x?access_token=secret-token")
+    written = capsys.readouterr()
+    lines = [json.loads(line) for line in (written.out + written.err).splitlines()]
+    access = next(line for line in lines if line["logger"] == "gunicorn.access")
+    assert access["request_id"] == "trace-888" and "POST /rest/x HTTP/1.1" in access["message"]
+    assert any(line["logger"] == "gunicorn.error" for line in lines)
+    assert "secret-token" not in json.dumps(lines)

@@ -180,8 +180,11 @@ def _run(base, worker_metrics, running, web_log, worker_log, django_user_model):
     mine = [line for line in lines if line["request_id"] == "it-run-a"]
     assert any(f"job {job_a} succeeded" in line["message"] for line in mine), lines[-20:]
     assert not any(line["request_id"] == "it-run-a" and job_b in line["message"] for line in lines)
-    # And on the access log's line for the request that made it.
-    assert re.search(r'"POST /api/jobs/ HTTP/1.1" 202 .* rid=it-run-a', web_log.read_text())
+    # And on the access log's line for the request that made it (gunicorn's lines are JSON too).
+    access = [json.loads(line) for line in web_log.read_text().splitlines() if line.startswith("{")]
+    assert any(line["logger"] == "gunicorn.access" and line["request_id"] == "it-run-a"
+               and re.search(r'"POST /api/jobs/ HTTP/1.1" 202 .* rid=it-run-a', line["message"])
+               for line in access), access[-10:]
 
     if PROMETHEUS:
         _real_prometheus(base, worker_metrics, running)
