@@ -160,14 +160,12 @@ def test_compose_provisions_prometheus_and_grafana_in_the_monitoring_profile():
         (MONITORING / "grafana/provisioning/dashboards/enhancer.yml").read_text()
     )["providers"][0]
     assert any(v.endswith(":" + provider["options"]["path"] + ":ro") for v in services["grafana"]["volumes"])
-    # The scrape targets are compose's own services, on the port the workers are given.
-    targets = [
-        target
-        for job in yaml.safe_load((MONITORING / "prometheus.yml").read_text())["scrape_configs"]
-        for group in job["static_configs"] for target in group["targets"]
-    ]
-    port = services["worker-light"]["environment"]["ENHANCER_METRICS_PORT"]
-    for target in targets:
-        host, _, target_port = target.partition(":")
-        assert host in services
-        assert target_port in ("8000", port)
+    # The scrape targets are compose's own services, on the ports they are given.
+    jobs = {job["job_name"]: job for job in
+            yaml.safe_load((MONITORING / "prometheus.yml").read_text())["scrape_configs"]}
+    (web,) = jobs["enhancer-web"]["static_configs"][0]["targets"]
+    assert web == "web:8000" and "8000:8000" in services["web"]["ports"]
+    (workers,) = jobs["enhancer-worker"]["dns_sd_configs"]
+    assert set(workers["names"]) == {name for name in services if name.startswith("worker-")}
+    for name in workers["names"]:
+        assert str(workers["port"]) == services[name]["environment"]["ENHANCER_METRICS_PORT"]
