@@ -203,17 +203,28 @@ def admit(operation: str, params: dict, images: Iterable) -> list[Plan]:
 
     ``params`` must already be cleaned (``services.validate_operation``).
     """
+    answers = admit_each(operation, params, images)
+    for answer in answers:
+        if isinstance(answer, EnhancerError):
+            raise answer
+    return answers
+
+
+def admit_each(operation: str, params: dict, images: Iterable) -> list[Plan | EnhancerError]:
+    """Per image, its plan or the refusal (too slow for the time limit): one photo too big for
+    the limit need not stop the others of a batch."""
     rows: dict[str, OperationCost] = {}
-    plans = [
-        plan(operation, params, image.info.width, image.info.height, rows) for image in images
-    ]
     limit = time_limit()
-    for job_plan in plans:
+    answers: list[Plan | EnhancerError] = []
+    for image in images:
+        job_plan = plan(operation, params, image.info.width, image.info.height, rows)
         if job_plan.estimate_seconds > limit:
             refusal = EnhancerError(EnhancerError.OVER_TIME_LIMIT, _too_slow_message(job_plan, limit))
             metrics.refused(refusal.code)
-            raise refusal
-    return plans
+            answers.append(refusal)
+        else:
+            answers.append(job_plan)
+    return answers
 
 
 def _too_slow_message(job_plan: Plan, limit: float) -> str:

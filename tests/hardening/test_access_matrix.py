@@ -131,6 +131,10 @@ def route_matrix(w: World) -> dict[str, list[Case]]:
         # Another's ids in a bulk delete are ignored: the same redirect, nothing deleted.
         "history/delete/": [web("/history/delete/", 302, "POST", other=302,
                                 data={"jobs": [str(job.uuid)]})],
+        # Another's ids in "download selected" are ignored: nothing of theirs to zip, sent back.
+        "history/results.zip": [web("/history/results.zip", 200, "POST", other=302,
+                                    data={"jobs": [str(job.uuid)]})],
+        "history/<uuid:job_uuid>/thumbnail.jpg": [web(f"/history/{job.uuid}/thumbnail.jpg")],
         "history/<uuid:job_uuid>/delete/": [web(f"/history/{job.uuid}/delete/", 302, "POST")],
         "history/<uuid:job_uuid>/rerun/": [web(f"/history/{job.uuid}/rerun/", 302, "POST")],
         "upload/": [web("/upload/", other=200)],

@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.text import capfirst
+from django.utils.translation import pgettext
 
 from .. import error_text as errors
-from .. import operation_text
+from .. import info_text, operation_text
 
 register = template.Library()
 
@@ -38,6 +40,27 @@ def params_text(params: dict) -> str:
 @register.filter
 def error_text(message: str, code: str = "") -> str:
     return errors.translate_message(message, code)
+
+
+@register.filter
+def listing(items) -> str:
+    return operation_text.join_list(items)
+
+
+@register.filter
+def sentence(phrase: str) -> str:
+    """"little needed repair" → "Little needed repair." ("。" in Chinese)."""
+    return capfirst(phrase) + pgettext("sentence end", ".")
+
+
+@register.filter
+def info_rows(info: dict) -> list[tuple[str, str]]:
+    return info_text.describe_info(info)
+
+
+@register.filter
+def result_hint(job) -> str:
+    return info_text.result_hint(job)
 
 
 @register.filter
