@@ -12,10 +12,13 @@ Three modes, by ``DJANGO_DEBUG``:
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
 import environ
+
+from apps.common import log_format
 
 # The engine's one list of operation names (a light import: no numpy, no Django).
 from apps.imaging.operation import NAMES as OPERATION_NAMES
@@ -81,9 +84,14 @@ INSTALLED_APPS = [
     "apps.history",
     "apps.face_registry",
     "apps.api",
+    "apps.monitoring",
 ]
 
 MIDDLEWARE = [
+    # Before everything: every answer, a refusal included, carries its X-Request-ID and is
+    # counted (apps/monitoring).
+    "apps.common.request_id.RequestIdMiddleware",
+    "apps.common.metrics.HttpMetricsMiddleware",
     # First: an oversized body is refused before anything reads or spools it.
     "enhancer_site.request_limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -339,13 +347,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Every line carries the request id it was written for; ENHANCER_LOG_FORMAT=json makes each
+# line one JSON object (apps/common/log_format.py).
+LOGGING = log_format.logging_config(env.str("LOG_LEVEL", default="INFO"))
+
+# /metrics (apps/monitoring): Prometheus sends "Authorization: Bearer <token>", or scrapes from
+# one of these networks (loopback by default); anyone else gets a 404.
+ENHANCER_METRICS_TOKEN = env.str("ENHANCER_METRICS_TOKEN", default="")
+ENHANCER_METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network.strip(), strict=False)
+    for network in env.list("ENHANCER_METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+    if network.strip()
+]
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -22,6 +22,10 @@ from .operation_text import operation_label
 PATTERNS: list[tuple[re.Pattern[str], object]] = [
     (re.compile(r"The file is empty\."), gettext_lazy("The file is empty.")),
     (
+        re.compile(r"An operator cancelled the job before it ran\."),
+        gettext_lazy("An operator cancelled the job before it ran."),
+    ),
+    (
         re.compile(r"The file is (?P<size>[\d.]+) MB; the limit is (?P<limit>\d+) MB\."),
         gettext_lazy("The file is %(size)s MB; the limit is %(limit)s MB."),
     ),
@@ -121,6 +125,7 @@ GENERAL = {
     EnhancerError.QUEUE_UNAVAILABLE: gettext_lazy("The job queue cannot be reached right now; try again shortly."),
     EnhancerError.STORAGE_UNAVAILABLE: gettext_lazy("File storage cannot be reached right now; try again shortly."),
     EnhancerError.WORKER_LOST: gettext_lazy("The worker running the job stopped; it will be tried again."),
+    EnhancerError.CANCELLED: gettext_lazy("An operator cancelled the job before it ran."),
 }
 
 RETRYING = "Retrying: "

@@ -83,7 +83,13 @@ def output_label(kind: str) -> str:
     return str(OUTPUTS.get(kind, kind))
 
 
-def status_label(status: str) -> str:
+# A job an operator cancelled ends as failed with this code; its owner reads "cancelled".
+CANCELLED = _("cancelled")
+
+
+def status_label(status: str, error_code: str = "") -> str:
+    if status == "failed" and error_code == "cancelled":
+        return str(CANCELLED)
     return str(STATUSES.get(status, status))
 
 

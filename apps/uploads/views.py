@@ -160,7 +160,7 @@ def status(request: HttpRequest, job_uuid) -> JsonResponse:
             "error_code": job.error_code,
             "error_message": job.error_message,
             # The same, in the page's language, for the browser pages' live updates.
-            "status_text": status_label(job.status),
+            "status_text": status_label(job.status, job.error_code),
             "error_text": translate_message(job.error_message, job.error_code),
             "outputs": [output.kind for output in job.outputs.all()],
             "eta_seconds": costs.eta_seconds(job, backlog),

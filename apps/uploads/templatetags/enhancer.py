@@ -1,7 +1,7 @@
 """Template filters that put the engine's English names and messages into the page's language.
 
     {% load enhancer %}
-    {{ job.operation|operation_label }} {{ output.kind|output_label }} {{ job.status|status_label }}
+    {{ job.operation|operation_label }} {{ output.kind|output_label }} {{ job.status|status_label:job.error_code }}
     {{ job.params|params_text }} {{ job.error_message|error_text:job.error_code }}
 """
 
@@ -28,8 +28,8 @@ def output_label(kind: str) -> str:
 
 
 @register.filter
-def status_label(status: str) -> str:
-    return operation_text.status_label(status)
+def status_label(status: str, error_code: str = "") -> str:
+    return operation_text.status_label(status, error_code)
 
 
 @register.filter
