@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import ApiClient, hash_secret
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
 
 from .models import BaiduAccessToken, UsageCounter
@@ -104,10 +105,12 @@ def take_request(client: ApiClient, work: bool = True) -> None:
     now = timezone.now()
     day, minute = _day_bucket(), f"m:{now:%Y-%m-%dT%H:%M}"
     if client.rate_limit_per_minute and not _take(client, minute, client.rate_limit_per_minute):
+        metrics.refused(metrics.RATE_LIMITED)
         raise LimitExceeded("rate")
     if work and client.daily_quota and UsageCounter.objects.filter(
         client=client, bucket=day, count__gte=client.daily_quota
     ).exists():
+        metrics.refused(EnhancerError.QUOTA_EXCEEDED)
         raise LimitExceeded("daily")
     # Old buckets are only history; dropping them keeps the table at two rows per client.
     UsageCounter.objects.filter(client=client).exclude(bucket__in=(day, minute)).delete()
@@ -129,6 +132,7 @@ def take_work(client: ApiClient, units: int) -> None:
             f"The API client “{client.name}” is disabled or revoked; its work cannot run again.",
         )
     if quota and not _take(client, _day_bucket(), quota, units):
+        metrics.refused(EnhancerError.QUOTA_EXCEEDED)
         raise EnhancerError(
             EnhancerError.QUOTA_EXCEEDED,
             f"The daily quota of {quota} units of the API client “{client.name}” is spent. "

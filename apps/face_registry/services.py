@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
+from apps.common import metrics
 from apps.common.images import image_limits, spend_decode_budget
 from apps.imaging import codec
 from apps.imaging import faces as engine
@@ -254,6 +255,7 @@ class RecognizeResult:
     persons_created: bool = False
 
 
+@metrics.timed_recognition
 def recognize(
     space: Space, image: bytes | Picture, image_name: str, create_new: bool
 ) -> RecognizeResult:
