@@ -38,12 +38,24 @@ def test_a_few_16_bit_bombs_exceed_the_requests_decode_budget(client, secrets, s
     info = codec.probe(rgba16, codec.Limits())
     assert (info.bit_depth, info.has_alpha, info.decoded_bytes) == (16, True, SIDE * SIDE * 8)
     settings.ENHANCER_DECODE_BUDGET_MB = 150  # two of them fit, three do not
+    # A batch is refused file by file (issue 23): the photos within the budget get their jobs,
+    # the one past it is refused undecoded with the budget's reason.
     response = post(client, secrets, [rgba16] * 3)
+    assert response.status_code == 207
+    (refused,) = response.json()["errors"]["files"]
+    assert (refused["index"], refused["code"]) == (2, "too_many_pixels")
+    assert "MB of pixels allowed per request" in refused["message"]
+    assert Job.objects.count() == 2
+    assert post(client, secrets, [rgba16] * 2).status_code == 202
+
+
+def test_a_request_whose_first_photo_exceeds_the_budget_stores_nothing(client, secrets, settings, rgba16):
+    settings.ENHANCER_DECODE_BUDGET_MB = 50  # not even one fits
+    response = post(client, secrets, [rgba16] * 2)
     assert response.status_code == 413
     assert response.json()["code"] == "too_many_pixels"
     assert "MB of pixels allowed per request" in response.json()["detail"]
     assert not Job.objects.exists()
-    assert post(client, secrets, [rgba16] * 2).status_code == 202
 
 
 def test_a_16_bit_rgba_photo_counts_by_its_real_cost(client, secrets, settings, rgba16):

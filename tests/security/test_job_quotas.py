@@ -204,3 +204,35 @@ def test_refused_vk_images_spend_no_quota(client, issued):
     assert [obj["status"] for mode in ("improve", "resolution")
             for obj in response.json()["body"][mode]] == [0, 0]
     assert used(api_client) == 2
+
+
+def test_a_mixed_batch_spends_a_unit_per_created_job_only(client, issued):
+    """The API sends a batch's good files and refuses its bad ones (207): the quota counts the
+    jobs made, so a client with two units left can still send two good photos beside a bad one."""
+    api_client, secrets = issued
+    ApiClient.objects.filter(id=api_client.id).update(daily_quota=2)
+    files = [SimpleUploadedFile("a.png", image_bytes(), "image/png"),
+             SimpleUploadedFile("bad.png", b"not an image", "image/png"),
+             SimpleUploadedFile("b.png", image_bytes(), "image/png")]
+    response = client.post("/api/jobs/", {"files": files, "operation": "contrast"},
+                           HTTP_AUTHORIZATION=f"Token {secrets['token']}")
+    assert response.status_code == 207, response.content
+    assert [item["name"] for item in response.json()["errors"]["files"]] == ["bad.png"]
+    assert Job.objects.count() == 2 and used(api_client) == 2
+    upload_file = SimpleUploadedFile("c.png", image_bytes(), "image/png")
+    response = client.post("/api/jobs/", {"files": [upload_file], "operation": "contrast"},
+                           HTTP_AUTHORIZATION=f"Token {secrets['token']}")
+    assert (response.status_code, response.json()["code"]) == (429, "quota_exceeded")
+    assert Job.objects.count() == 2
+
+
+def test_a_mixed_web_batch_spends_the_allowance_of_its_sent_photos_only(alice_client, settings):
+    settings.ENHANCER_WEB_DAILY_JOBS = 2
+    photos = [SimpleUploadedFile("a.png", image_bytes(), "image/png"),
+              SimpleUploadedFile("bad.png", b"not an image", "image/png"),
+              SimpleUploadedFile("b.png", image_bytes(), "image/png")]
+    response = alice_client.post(reverse("uploads:new"), {"photos": photos, "operation": "contrast"})
+    assert response.status_code == 302
+    assert sorted(Job.objects.values_list("input_name", flat=True)) == ["a.png", "b.png"]
+    assert upload(alice_client, 1).status_code == 400  # the two sent photos spent the two units
+    assert Job.objects.count() == 2
