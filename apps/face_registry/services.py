@@ -283,9 +283,9 @@ def _create_unknown(
         locked = _lock_space(space)
         if locked.version != snapshot.version:
             snapshot = face_index.for_space(space.pk)
-        # Exact here, though a big space's search outside the lock is approximate (IVF): a
-        # person the prefilter missed must not be created a second time. This path runs only
-        # for unknown faces, so the full scan (~25–70 ms at 1M faces) is rare.
+        # Exact here, though a big space's search outside the lock is approximate (IVF, 8-bit
+        # codes): a person the prefilter missed must not be created a second time. This path
+        # runs only for unknown faces, so the full scan (~30 ms at 1M faces) is rare.
         matches = [
             found if _accepted(found) else snapshot.search(face.embedding, exact=True)
             for face, found in zip(analysis.faces, matches, strict=True)
