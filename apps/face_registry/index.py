@@ -25,15 +25,19 @@ process or machine — sees it.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import uuid
 from dataclasses import dataclass
 
-import faiss
 import numpy as np
 
-from .models import EMBEDDING_SIZE, Face, Space
+# faiss's loader logs at INFO each SIMD build it tries before the one it loads.
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+import faiss  # noqa: E402
+
+from .models import EMBEDDING_SIZE, Face, Space  # noqa: E402
 
 # Below this an exact float32 scan is as fast as probing and trivially exact.
 FLAT_MAX_ROWS = 20_000

