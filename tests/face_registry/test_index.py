@@ -123,3 +123,39 @@ def test_the_exact_recheck_rescores_from_the_database(alice, monkeypatch):
     query = vectors[17] + 0.03 * np.random.default_rng(7).standard_normal(128).astype(np.float32)
     exact = float(vectors[17] @ index.normalise(query))
     assert snapshot.search(query, exact=True)[0].similarity == pytest.approx(exact, abs=1e-6)
+
+
+def test_the_match_threshold_grows_with_the_space():
+    assert services.match_threshold(0) == services.MATCH_SIMILARITY
+    assert services.match_threshold(services.THRESHOLD_BASE_FACES) == services.MATCH_SIMILARITY
+    ten_times = services.match_threshold(10 * services.THRESHOLD_BASE_FACES)
+    assert ten_times == pytest.approx(services.MATCH_SIMILARITY + services.THRESHOLD_PER_DECADE)
+    sizes = [10**k for k in range(2, 9)]
+    thresholds = [services.match_threshold(size) for size in sizes]
+    assert thresholds == sorted(thresholds) and thresholds[-1] == services.THRESHOLD_MAX
+
+
+@pytest.mark.django_db
+def test_recognize_applies_the_threshold_of_the_spaces_size(alice, monkeypatch):
+    """A face as similar as 0.93 matches in a small space, not in one of a million faces."""
+    from apps.imaging import faces as engine
+
+    space = services.get_space(alice, 0)
+    rng = np.random.default_rng(8)
+    enrolled = index.normalise(rng.standard_normal(128).astype(np.float32))
+    person = Person.objects.create(space=space, person_id=7)
+    Face.objects.create(space=space, person=person, embedding=enrolled.astype("<f4").tobytes(),
+                        left=0, top=0, right=1, bottom=1)
+    services._bump(space)
+    noise = index.normalise(rng.standard_normal(128).astype(np.float32))
+    noise -= (noise @ enrolled) * enrolled
+    query = 0.93 * enrolled + np.sqrt(1 - 0.93**2) * index.normalise(noise)
+    face = engine.Face(box=(0, 0, 10, 10), confidence=0.9, landmarks=[(0.0, 0.0)] * 5,
+                       embedding=query.astype(np.float32), chip=np.zeros((150, 150, 3), np.uint8),
+                       sex=None, age=None, emotion=None, emotions=None, valence=None,
+                       arousal=None, frontality=1.0, visibility=1.0, awesomeness=1.0)
+    monkeypatch.setattr(services, "analyze", lambda image: services.Analysis(10, 10, [face]))
+    small = services.recognize(space, b"", "q", create_new=False).faces[0]
+    assert small.person_id == 7 and small.similarity == pytest.approx(0.93, abs=1e-4)
+    monkeypatch.setattr(index.SpaceIndex, "size", property(lambda self: 1_000_000))
+    assert services.recognize(space, b"", "q", create_new=False).faces[0].person_id is None
