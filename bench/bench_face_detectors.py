@@ -57,14 +57,12 @@ def _detect(rgb: np.ndarray, detector: str) -> tuple[list[tuple], float]:
     best = float("inf")
     for _ in range(2):
         started = time.perf_counter()
-        if detector == "blazeface":
-            scale, found = 1.0, faces._detect(rgb, "blazeface", 0)
-        else:
-            limit = faces.CNN_MAX_SIDE if detector == "cnn" else faces.DETECT_MAX_SIDE
-            scale = min(1.0, limit / max(height, width))
-            small = rgb if scale == 1.0 else cv2.resize(
-                rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-            found = faces._detect(small, detector, 1)
+        # As faces.analyze does: a copy of at most DETECT_MAX_SIDE (MMOD: CNN_MAX_SIDE) px.
+        limit = faces.CNN_MAX_SIDE if detector == "cnn" else faces.DETECT_MAX_SIDE
+        scale = min(1.0, limit / max(height, width))
+        small = rgb if scale == 1.0 else cv2.resize(
+            rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        found = faces._detect(small, detector, 1)
         best = min(best, time.perf_counter() - started)
     return [tuple(v / scale for v in box) for box, _ in found], best
 
@@ -173,7 +171,7 @@ def main() -> None:
         f"CPU: {cpu_description()}; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
         "(the machine was shared with other developers' work: compare the columns, not absolute "
         "times). Each cell: faces found / faces there (+ false detections), detection time (best "
-        "of 2). BlazeFace: full-range model on the photo and on overlapping tiles of a half and a quarter of its long side, each at 192 px; HOG: "
+        "of 2). BlazeFace: full-range model on a copy of at most 1600 px and on overlapping tiles of it of a half and a quarter of its long side, each at 192 px; HOG: "
         "upsample 1 on a copy of at most 1600 px; MMOD: upsample 1 on a copy of at most 800 px.",
         "",
         "| case | photo | " + " | ".join(detectors) + " |",

@@ -314,8 +314,7 @@ def _analyze(picture: Picture, detector: str, upsample: int) -> list[Face]:
     rgb8 = np.ascontiguousarray(picture.rgb8())
     height, width = rgb8.shape[:2]
     max_side = CNN_MAX_SIDE if detector == "cnn" else DETECT_MAX_SIDE
-    # BlazeFace makes its own 192-px views of the full-size photo.
-    scale = 1.0 if detector == "blazeface" else min(1.0, max_side / max(height, width))
+    scale = min(1.0, max_side / max(height, width))
     if scale < 1.0:
         small = cv2.resize(
             rgb8, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
