@@ -16,6 +16,7 @@ A face counts as found when a detection's box centre falls inside the expected f
 of the faces every detector agrees on in the original photo, mapped through the same transform.
 Time is the detection step alone, per megapixel, best of 2.
 
+Writes docs/benchmarks/face_detectors.md.
 Usage:  .venv/bin/python bench/bench_face_detectors.py [--no-cnn]
 """
 
@@ -31,6 +32,7 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "benchmarks" / "face_detectors.md"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ENHANCER_MODEL_DIR", str(ROOT / "var" / "models"))
 
@@ -121,6 +123,7 @@ def _small(rgb: np.ndarray, boxes: list[tuple], face_px: int) -> tuple[np.ndarra
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-cnn", action="store_true", help="skip dlib MMOD (10–30 s a photo)")
+    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     detectors = ["blazeface", "hog"] + ([] if args.no_cnn else ["cnn"])
     for detector in detectors:
@@ -190,7 +193,11 @@ def main() -> None:
             f"| {detector} | {' | '.join(recall)} | {total['false']} | "
             f"{total['seconds'] / total['mp']:.3f} |"
         )
-    print("\n".join(lines))
+    section = "\n".join(lines) + "\n"
+    print(section)
+    if not args.no_write:
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        REPORT.write_text(section)
 
 
 if __name__ == "__main__":

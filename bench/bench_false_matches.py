@@ -19,6 +19,7 @@ recognized (a miss: not matched to its person) and every photo of the people not
 (a false match: matched to anyone). Searched with the faiss index the registry uses, at the
 shipped threshold and with services.match_threshold(space size).
 
+Writes docs/benchmarks/false_matches.md.
 Usage:  .venv/bin/python bench/bench_false_matches.py [--distractors 100000]
 """
 
@@ -35,6 +36,7 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "benchmarks" / "false_matches.md"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ENHANCER_MODEL_DIR", str(ROOT / "var" / "models"))
 
@@ -195,6 +197,7 @@ def outcome(queries, threshold: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--distractors", type=int, default=100_000)
+    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     _django()
     from apps.face_registry import services
@@ -280,7 +283,11 @@ def main() -> None:
         f"with each other (mean embeddings), different adults {min(adult_pairs):.3f}–"
         f"{max(adult_pairs):.3f}: dlib's ResNet, trained on adults, barely tells these children apart.",
     ]
-    print("\n".join(lines))
+    section = "\n".join(lines) + "\n"
+    print(section)
+    if not args.no_write:
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        REPORT.write_text(section)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ CANDIDATES = 64
 # Once an IVF index holds this many times the faces it was clustered with, its groups are too
 # big (searches slower): it is rebuilt from the database.
 REBUILD_GROWTH = 4
-# k-means training sample per centroid (faiss warns below 39).
+# k-means training sample per centroid (faiss warns below 39); faiss runs 10 iterations.
 _TRAIN_PER_CENTROID = 40
 # The exact re-check rescores every face whose quantized similarity is within this of the best
 # candidate (8-bit codes move a similarity by ~0.002 at most: measured in the tests).
