@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ENHANCER_MODEL_DIR", str(ROOT / "var" / "models"))
 
 from apps.imaging import codec, faces  # noqa: E402
-from bench.run import cpu_description  # noqa: E402
+from bench.run import cpu_description, publish  # noqa: E402
 from tests.helpers import fixtures_dir  # noqa: E402
 
 FRONTAL = {
@@ -193,11 +193,7 @@ def main() -> None:
             f"| {detector} | {' | '.join(recall)} | {total['false']} | "
             f"{total['seconds'] / total['mp']:.3f} |"
         )
-    section = "\n".join(lines) + "\n"
-    print(section)
-    if not args.no_write:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        REPORT.write_text(section)
+    publish(lines, REPORT, write=not args.no_write)
 
 
 if __name__ == "__main__":

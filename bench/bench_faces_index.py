@@ -190,7 +190,7 @@ def main() -> None:
     import faiss
 
     from apps.face_registry import index
-    from bench.run import cpu_description
+    from bench.run import cpu_description, publish
 
     old = _old_index(args.compare) if args.compare else None
     load_before = os.getloadavg()[0]
@@ -246,11 +246,7 @@ def main() -> None:
             f"of 5, median CPU time of the process {e2e['cpu_s']:.2f} s (all its threads); found "
             f"{e2e['tags']}."
         )
-    section = "\n".join(lines) + "\n"
-    print(section)
-    if not args.no_write:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        REPORT.write_text(section)
+    publish(lines, REPORT, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ os.environ.setdefault("ENHANCER_MODEL_DIR", str(ROOT / "var" / "models"))
 
 from bench.bench_faces_index import _django  # noqa: E402
 from bench.measure_face_threshold import variants  # noqa: E402
-from bench.run import cpu_description  # noqa: E402
+from bench.run import cpu_description, publish  # noqa: E402
 
 PHOTOS = {
     "faces/obama.jpg": ["obama"],
@@ -283,11 +283,7 @@ def main() -> None:
         f"with each other (mean embeddings), different adults {min(adult_pairs):.3f}–"
         f"{max(adult_pairs):.3f}: dlib's ResNet, trained on adults, barely tells these children apart.",
     ]
-    section = "\n".join(lines) + "\n"
-    print(section)
-    if not args.no_write:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        REPORT.write_text(section)
+    publish(lines, REPORT, write=not args.no_write)
 
 
 if __name__ == "__main__":
