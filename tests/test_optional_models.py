@@ -51,7 +51,7 @@ def test_healthz_says_the_emotion_model_is_missing_and_which_fields_come_back(
         "age": {"available": True, "reason": None},
         "emotion": absent, "valence": absent, "arousal": absent,
     }
-    # What a default install returns for each recognized person (README says the same).
+    # What an install without the emotion model returns for each person (README says the same).
     assert report["person_fields"] == DEFAULT_PERSON_FIELDS
 
 
