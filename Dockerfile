@@ -9,7 +9,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libgomp1 libgl1 libglib2.0-0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 enhancer \
- && mkdir -p /var/lib/enhancer && chown enhancer /var/lib/enhancer
+ && mkdir -p /var/lib/enhancer /srv/static && chown enhancer /var/lib/enhancer /srv/static
 
 WORKDIR /app
 COPY pyproject.toml ./

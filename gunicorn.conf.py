@@ -6,6 +6,10 @@ worker and the login page froze; gthread workers hold a waiting call in one thre
 others keep serving. Calls that could not finish within the wait are answered at once
 (apps/uploads/costs.py), so threads are held only by jobs that will finish.
 
+In compose, nginx (deploy/nginx.conf) stands in front: it reads slow clients' requests whole,
+so gunicorn's threads only ever hold complete requests; the timeouts here stay for requests
+that are slow inside the app.
+
 Every value can be set from the environment (``GUNICORN_*``, ``PORT``); the defaults suit a
 small machine.
 """

@@ -59,6 +59,8 @@ LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "90"))
 DRAIN_SECONDS = 15.0
 # The whole run, setup included, stays within this: the load phase shrinks if setup was slow.
 TOTAL_SECONDS = 180.0
+# One worker per queue, as make run and compose start them (scripts/worker.sh).
+QUEUES = ("light", "heavy", "webhooks")
 HEAVY_JOBS, HEAVY_OUTSTANDING = 8, 2
 LIGHT_USERS, LIGHT_UPLOADS_EACH = 3, 40
 PARTNER_CALLS_EACH, FACE_CALLS, LOGIN_FETCHES = 40, 60, 200
@@ -135,7 +137,7 @@ class Stack:
         self.calibration = self.manage("calibrate_costs", "--light", "--scale", "0.5")
         self._spawn("gunicorn", [PY, "-m", "gunicorn", "enhancer_site.wsgi:application",
                                  "-c", "gunicorn.conf.py"])
-        for queue in ("light", "heavy"):
+        for queue in QUEUES:
             self._spawn(f"worker-{queue}", ["bash", "scripts/worker.sh", queue])
         deadline = time.monotonic() + 60
         import requests
@@ -149,7 +151,7 @@ class Stack:
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer: " + self.log("gunicorn")[-2000:])
             time.sleep(0.3)
-        for queue in ("light", "heavy"):
+        for queue in QUEUES:
             while "ready." not in self.log(f"worker-{queue}"):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"worker {queue} did not start: {self.log(f'worker-{queue}')[-2000:]}")
@@ -530,7 +532,7 @@ def report(results: Results, counts: dict, model: list, calibration: str, setup:
         f"Command: `python bench/bench_load.py` (load phase {load_seconds:.0f} s). Stack as "
         "compose runs it: gunicorn -c gunicorn.conf.py (its defaults: 2 processes per core x 8 "
         "threads; DJANGO_DEBUG=false), PostgreSQL (fresh "
-        "database), Redis, `scripts/worker.sh light` + `scripts/worker.sh heavy`; loopback. "
+        "database), Redis, `scripts/worker.sh light` + `heavy` + `webhooks`; loopback. "
         f"Setup {setup:.0f} s (migrate, collectstatic, `calibrate_costs --light`), load "
         f"{load_wall:.0f} s including the drain, {total:.0f} s in all.",
         "",

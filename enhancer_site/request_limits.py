@@ -1,4 +1,5 @@
-"""Request bodies are refused from their declared size, before Django reads or spools a byte.
+"""Request bodies are refused from their declared size, before Django reads or spools a byte;
+photo bodies from visitors who are not signed in are not read at all.
 
 Django's own caps act too late for this: a multipart body is streamed to temporary files while
 it is parsed, so a 1.5 GB POST to any endpoint would fill the disk before a view could say no.
@@ -16,21 +17,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 
 MB = 1024 * 1024
 
-# URL names whose requests carry photos as multipart files.
-PHOTO_UPLOADS = {
-    "uploads:new",
-    "api:job-list",
-    "api:space-enroll",
-    "api:space-recognize",
-    "face_registry:space_enroll",
-    "face_registry:person_enroll",
-    "face_registry:recognize",
+# URL names whose requests carry photos as multipart files → how many photos each takes (None:
+# ENHANCER_MAX_FILES_PER_UPLOAD), so each route's body cap fits what it accepts.
+PHOTO_UPLOADS: dict[str, int | None] = {
+    "uploads:new": None,
+    "api:job-list": None,
+    "api:space-enroll": 1,
+    "api:space-recognize": 1,
+    "face_registry:space_enroll": None,
+    "face_registry:person_enroll": None,
+    "face_registry:recognize": 1,
 }
 
 
@@ -40,9 +43,10 @@ class Refusal:
     text: str
 
 
-def photo_body_cap() -> int:
+def photo_body_cap(files: int | None = None) -> int:
     # Every file at its own size limit, plus room for the form fields and multipart framing.
-    return settings.ENHANCER_MAX_UPLOAD_BYTES * settings.ENHANCER_MAX_FILES_PER_UPLOAD + MB
+    count = settings.ENHANCER_MAX_FILES_PER_UPLOAD if files is None else files
+    return settings.ENHANCER_MAX_UPLOAD_BYTES * count + MB
 
 
 def body_cap(path: str) -> int:
@@ -62,7 +66,7 @@ def body_cap(path: str) -> int:
     except Resolver404:
         return settings.ENHANCER_MAX_FORM_BYTES
     if match.view_name in PHOTO_UPLOADS:
-        return photo_body_cap()
+        return photo_body_cap(PHOTO_UPLOADS[match.view_name])
     return settings.ENHANCER_MAX_FORM_BYTES
 
 
@@ -131,3 +135,47 @@ class RequestBodyLimitMiddleware:
         if refused is not None:
             return respond(request, refused)
         return self.get_response(request)
+
+
+class AnonymousPhotoMiddleware:
+    """A photo body sent to a web page without a signed-in session is never read.
+
+    Django's CSRF check parses a POST body (``request.POST``) before ``login_required`` runs,
+    so an anonymous visitor with a self-made ``csrftoken`` cookie made the server spool a large
+    multipart body to temporary files only to be sent to the login page. Every middleware's
+    ``__call__`` runs before any ``process_view`` (where the CSRF check reads the body), so
+    from here, after AuthenticationMiddleware, the visitor is sent to log in with the body
+    unread. The API's photo routes need no help: DRF answers an unauthenticated call before
+    it parses anything.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            try:
+                name = resolve(request.path_info).view_name
+            except Resolver404:
+                name = ""
+            # The session is looked up only for the routes that take photos.
+            web_photos = name in PHOTO_UPLOADS and not name.startswith("api:")
+            if web_photos and not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
+class DecodeBudgetMiddleware:
+    """Each request may decode at most ``ENHANCER_DECODE_BUDGET_MB`` of pixels in all
+    (apps.common.images.spend_decode_budget): a few small files that decode huge are refused
+    from their headers before they cost seconds and hundreds of megabytes each."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from apps.common.images import decode_budget  # the engine, loaded once the apps are
+
+        self.get_response = get_response
+        self.budget = decode_budget
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with self.budget(settings.ENHANCER_DECODE_BUDGET_MB * MB):
+            return self.get_response(request)

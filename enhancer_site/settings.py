@@ -92,8 +92,10 @@ MIDDLEWARE = [
     # counted (apps/monitoring).
     "apps.common.request_id.RequestIdMiddleware",
     "apps.common.metrics.HttpMetricsMiddleware",
-    # First: an oversized body is refused before anything reads or spools it.
+    # Then, before anything reads or spools it: an oversized body is refused.
     "enhancer_site.request_limits.RequestBodyLimitMiddleware",
+    # Each request decodes at most ENHANCER_DECODE_BUDGET_MB of pixels, whatever its files weigh.
+    "enhancer_site.request_limits.DecodeBudgetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,6 +105,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the CSRF check reads a body (its process_view): anonymous photo posts go to login.
+    "enhancer_site.request_limits.AnonymousPhotoMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -203,6 +207,14 @@ ENHANCER_MAX_UPLOAD_BYTES = env.int("ENHANCER_MAX_UPLOAD_BYTES", default=50 * 10
 ENHANCER_MAX_PIXELS = env.int("ENHANCER_MAX_PIXELS", default=50_000_000)
 ENHANCER_MIN_SIDE = env.int("ENHANCER_MIN_SIDE", default=48)
 ENHANCER_MAX_FILES_PER_UPLOAD = env.int("ENHANCER_MAX_FILES_PER_UPLOAD", default=20)
+# Pixels one request may decode in all, in MB (width × height × channels × bytes per sample):
+# twenty 24 MP photos fit; four 7000x7000 16-bit RGBA PNGs (392 MB each, 381 KB as files) do not.
+ENHANCER_DECODE_BUDGET_MB = env.int("ENHANCER_DECODE_BUDGET_MB", default=1536)
+# A job is light only while its photo costs no more than an 8-bit RGB photo of this many
+# megapixels: a 16-bit or transparent photo counts by its real cost (apps/uploads/costs.py).
+ENHANCER_LIGHT_MAX_MEGAPIXELS = env.float(
+    "ENHANCER_LIGHT_MAX_MEGAPIXELS", default=ENHANCER_MAX_PIXELS / 1e6
+)
 # Bodies that are not files (form fields, the Meitu/Baidu base64 JSON and forms) are read into
 # memory: 16 MB holds Meitu's largest request (ENHANCER_MEITU_MAX_MEDIA images of 2 MB in base64).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16 * 1024 * 1024)
@@ -267,6 +279,10 @@ ENHANCER_MAX_FORM_BYTES = env.int("ENHANCER_MAX_FORM_BYTES", default=256 * 1024)
 # spec states a number.
 ENHANCER_VK_MAX_JOBS = env.int("ENHANCER_VK_MAX_JOBS", default=10)
 ENHANCER_MEITU_MAX_MEDIA = env.int("ENHANCER_MEITU_MAX_MEDIA", default=5)
+# Faces one recognize call analyses (VK persons/recognize, the native API, the web page): a
+# photo with more is refused in each surface's format before its faces are analysed, as each
+# face costs landmarks, an embedding and attributes inside the web request.
+ENHANCER_MAX_FACES_PER_RECOGNIZE = env.int("ENHANCER_MAX_FACES_PER_RECOGNIZE", default=20)
 # Jobs a signed-in user may start from the web pages per UTC day; 0 = no limit.
 ENHANCER_WEB_DAILY_JOBS = env.int("ENHANCER_WEB_DAILY_JOBS", default=200)
 # Sign-in: after this many failures for one user name from one address, wait this long.
@@ -309,8 +325,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Two queues by cost (apps/uploads/costs.py): each job is sent to "light" or "heavy" when it is
 # enqueued, and each queue has its own workers (scripts/worker.sh), so an upscale never holds up
-# a dehaze. Every other task is light.
+# a dehaze. Webhook deliveries have a queue of their own; every other task is light.
 CELERY_TASK_DEFAULT_QUEUE = "light"
+# Webhook deliveries wait on partners' servers: their own queue and worker (apps/api/webhooks.py),
+# retries included, so no photo ever waits behind one.
+CELERY_TASK_ROUTES = {"apps.api.tasks.deliver_webhook": {"queue": "webhooks"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # ``celery beat`` (started by scripts/run.sh and docker-compose.yml) runs the upkeep.
 CELERY_BEAT_SCHEDULE = {
@@ -350,6 +369,19 @@ SPECTACULAR_SETTINGS = {
 # Every line carries the request id it was written for; ENHANCER_LOG_FORMAT=json makes each
 # line one JSON object (apps/common/log_format.py).
 LOGGING = log_format.logging_config(env.str("LOG_LEVEL", default="INFO"))
+# runserver (make run) logs whole request lines: credentials in query strings are cut.
+LOGGING["filters"]["query_free"] = {"()": "enhancer_site.log_filters.QueryFreeFilter"}
+LOGGING["formatters"]["django.server"] = {
+    "()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{",
+}
+LOGGING["handlers"]["django.server"] = {
+    "class": "logging.StreamHandler",
+    "formatter": "default" if log_format.json_wanted() else "django.server",
+    "filters": ["request_id", "query_free"],
+}
+LOGGING["loggers"] = {
+    "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+}
 
 # /metrics (apps/monitoring): Prometheus sends "Authorization: Bearer <token>", or scrapes from
 # one of these networks (loopback by default); anyone else gets a 404.

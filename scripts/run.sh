@@ -14,8 +14,9 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-# One worker per cost queue (scripts/worker.sh): light jobs never wait behind an upscale.
-for queue in light heavy; do
+# One worker per cost queue (scripts/worker.sh): light jobs never wait behind an upscale; and
+# one for webhook deliveries, so no photo waits on a partner's slow server.
+for queue in light heavy webhooks; do
   PY="$PY" bash scripts/worker.sh "$queue" &
   pids+=($!)
 done

@@ -42,13 +42,15 @@ def start_worker_process(log_path: Path, env: dict[str, str], name: str, pool: s
     """A real ``celery worker`` process named ``name@host``, one task at a time, on ``queues``
     (every queue unless told), its output in ``log_path``; returned once it is ready. Stop it
     with :func:`stop_process_group`."""
+    from apps.api.webhooks import QUEUE as WEBHOOKS
     from apps.uploads.costs import QUEUES
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:  # the worker writes through its own copy of the descriptor
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "enhancer_site", "worker", f"--pool={pool}",
-             "--concurrency=1", "-Q", queues or ",".join(QUEUES), "--purge", "--without-gossip",
+             "--concurrency=1", "-Q", queues or ",".join([*QUEUES, WEBHOOKS]), "--purge",
+             "--without-gossip",
              "--without-mingle", "--loglevel=INFO", "-n", f"{name}@%h"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )

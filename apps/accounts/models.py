@@ -37,7 +37,11 @@ class ApiClient(models.Model):
     meitu_secret_hash = models.CharField(max_length=64)
     # Signs webhook calls (HMAC-SHA256); kept in clear because the server must compute the MAC.
     webhook_secret = models.CharField(max_length=64, blank=True)
-    daily_quota = models.PositiveIntegerField(default=1000, help_text="Requests per UTC day; 0 = none")
+    daily_quota = models.PositiveIntegerField(
+        default=1000,
+        help_text="Units of admitted work per UTC day (a job, a recognized photo, an enrolled "
+        "face, a new person); 0 = unlimited",
+    )
     rate_limit_per_minute = models.PositiveIntegerField(default=60, help_text="0 = unlimited")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -1,7 +1,9 @@
 """Who is calling, and may they call now: credentials lookup, daily quota and rate limit.
 
 Every surface (native API, VK, Baidu, Meitu) goes through ``authenticate_*`` and then
-``take_request``; each renders the refusals in its own wire format.
+``take_request``; the work they admit is counted by ``take_work`` (registered with
+apps.uploads.allowance, so every job path counts alike). Each surface renders the refusals in
+its own wire format.
 """
 
 from __future__ import annotations
@@ -91,14 +93,23 @@ def _take(client: ApiClient, bucket: str, limit: int, amount: int = 1) -> bool:
     return taken == 1
 
 
-def take_request(client: ApiClient) -> None:
-    """Count one request against the client's limits; raise LimitExceeded if none is left."""
+def _day_bucket() -> str:
+    return f"d:{timezone.now():%Y-%m-%d}"
+
+
+def take_request(client: ApiClient, work: bool = True) -> None:
+    """Count one request against the client's rate limit and, for a request that asks for
+    ``work``, refuse it when today's quota is already spent; raise LimitExceeded. The quota
+    itself counts admitted work only (:func:`take_work`, when the work is stored): a refused
+    request costs no unit, and reading what was made (polling a job) costs none either."""
     now = timezone.now()
-    day, minute = f"d:{now:%Y-%m-%d}", f"m:{now:%Y-%m-%dT%H:%M}"
+    day, minute = _day_bucket(), f"m:{now:%Y-%m-%dT%H:%M}"
     if client.rate_limit_per_minute and not _take(client, minute, client.rate_limit_per_minute):
         metrics.refused(metrics.RATE_LIMITED)
         raise LimitExceeded("rate")
-    if client.daily_quota and not _take(client, day, client.daily_quota):
+    if work and client.daily_quota and UsageCounter.objects.filter(
+        client=client, bucket=day, count__gte=client.daily_quota
+    ).exists():
         metrics.refused(EnhancerError.QUOTA_EXCEEDED)
         raise LimitExceeded("daily")
     # Old buckets are only history; dropping them keeps the table at two rows per client.
@@ -106,13 +117,24 @@ def take_request(client: ApiClient) -> None:
     ApiClient.objects.filter(id=client.id).update(last_used_at=now)
 
 
-def take_jobs(client: ApiClient, jobs: int) -> None:
-    """The daily quota counts jobs: a request that makes ``jobs`` jobs takes ``jobs - 1`` more
-    units than the one ``take_request`` took. All or nothing; raises LimitExceeded("daily")."""
-    extra = jobs - 1
-    if extra <= 0 or not client.daily_quota:
-        return
-    day = f"d:{timezone.now():%Y-%m-%d}"
-    if not _take(client, day, client.daily_quota, extra):
+def take_work(client: ApiClient, units: int) -> None:
+    """Count ``units`` of admitted work (a job each, a recognized photo, a new person) against
+    the client's daily quota, all or nothing; inside the transaction that stores the work.
+
+    The client is read again: work created for it later (a re-run from the history page) must
+    be refused once it is disabled or revoked, as its own requests are.
+    """
+    usable = ApiClient.objects.filter(id=client.id, enabled=True, owner__is_active=True)
+    quota = usable.values_list("daily_quota", flat=True).first()
+    if quota is None:
+        raise EnhancerError(
+            EnhancerError.CLIENT_DISABLED,
+            f"The API client “{client.name}” is disabled or revoked; its work cannot run again.",
+        )
+    if quota and not _take(client, _day_bucket(), quota, units):
         metrics.refused(EnhancerError.QUOTA_EXCEEDED)
-        raise LimitExceeded("daily")
+        raise EnhancerError(
+            EnhancerError.QUOTA_EXCEEDED,
+            f"The daily quota of {quota} units of the API client “{client.name}” is spent. "
+            "It renews at midnight UTC.",
+        )

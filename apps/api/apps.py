@@ -6,4 +6,8 @@ class ApiConfig(AppConfig):
     label = "api"
 
     def ready(self) -> None:
-        from . import webhooks  # noqa: F401  (connects the job_finished receiver)
+        from apps.uploads import allowance
+
+        from . import access, webhooks  # noqa: F401  (webhooks connects the job_finished receiver)
+
+        allowance.register_client_counter(access.take_work)

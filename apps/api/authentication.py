@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 from . import access
 
 
 class QuotaExceeded(exceptions.Throttled):
-    default_detail = "The daily request quota of this API client is spent."
+    default_detail = "The daily quota of this API client is spent."
     default_code = "quota_exceeded"
 
 
@@ -35,7 +35,8 @@ class ApiClientTokenAuthentication(authentication.BaseAuthentication):
         if client is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         try:
-            access.take_request(client)
+            # Reading (a job's status, its outputs) stays possible once the quota is spent.
+            access.take_request(client, work=request.method not in permissions.SAFE_METHODS)
         except access.LimitExceeded as exceeded:
             raise (QuotaExceeded() if exceeded.kind == "daily" else RateLimited(wait=60)) from None
         return client.owner, client

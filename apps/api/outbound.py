@@ -100,6 +100,17 @@ def is_allowed(ip: IPAddress) -> bool:
     return is_public(ip) or any(ip in network for network in _allowed_networks())
 
 
+def _not_reachable(host: str) -> OutboundError:
+    """One text for a host that does not resolve and one that resolves to an internal address:
+    two texts would let a caller map which internal names exist (and the address is never
+    named, as telling which internal address a name has is itself a leak)."""
+    return OutboundError(
+        f"The host {host} is not a public internet address that can be reached (unknown hosts, "
+        "loopback, private, link-local and reserved networks are refused).",
+        refused=True,
+    )
+
+
 def check_url(url: str) -> Target:
     """Parse, resolve and check ``url``; raise OutboundError(refused=True) when it may not be
     fetched. Resolution failures are refusals too: a webhook must name a host that exists."""
@@ -121,22 +132,15 @@ def check_url(url: str) -> Target:
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        raise OutboundError(f"The host {host} cannot be resolved.", refused=True) from None
+        raise _not_reachable(host) from None
     addresses: list[IPAddress] = []
     for info in infos:
         # An IPv6 scope ("fe80::1%eth0") only ever belongs to a link-local address.
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if address not in addresses:
             addresses.append(address)
-    if not addresses:
-        raise OutboundError(f"The host {host} cannot be resolved.", refused=True)
-    if not all(is_allowed(address) for address in addresses):
-        # The address is not named: telling which internal address a name has is itself a leak.
-        raise OutboundError(
-            f"The host {host} is not a public internet address (loopback, private, link-local "
-            "and reserved networks are refused).",
-            refused=True,
-        )
+    if not addresses or not all(is_allowed(address) for address in addresses):
+        raise _not_reachable(host)
     path = parts.path or "/"
     if parts.query:
         path += f"?{parts.query}"

@@ -27,8 +27,7 @@ from apps.uploads import costs, services
 from apps.uploads.files import output_filename
 from apps.uploads.models import Job
 
-from . import access, problems
-from .authentication import QuotaExceeded
+from . import problems
 from .models import IdempotentRequest, JobWebhook
 from .serializers import (
     JobCreateSerializer,
@@ -120,11 +119,6 @@ class JobViewSet(
             raise problems.FilesRefused(refused)
         images = [image for _index, image in accepted]
         data = form.validated_data
-        if client:
-            try:
-                access.take_jobs(client, len(images))  # the quota counts jobs, not requests
-            except access.LimitExceeded:
-                raise QuotaExceeded() from None
         remembered = None
         try:
             with transaction.atomic():

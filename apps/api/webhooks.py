@@ -1,8 +1,9 @@
 """Webhook calls at the end of a native-API job, signed with the client's webhook secret.
 
-When a job finishes, its webhook is queued as its own Celery task on the ``light`` queue
-(``apps.api.tasks.deliver_webhook``): a slow receiver never holds the job's worker, and a job is
-announced once however often its end is signalled. The call goes through ``outbound`` (public
+When a job finishes, its webhook is queued as its own Celery task on the ``webhooks`` queue
+(``apps.api.tasks.deliver_webhook``), which has its own worker (``scripts/worker.sh webhooks``):
+a slow receiver never holds a photo worker nor delays anyone's photos behind partners'
+servers, and a job is announced once however often its end is signalled. The call goes through ``outbound`` (public
 addresses only, no redirects, a total time limit) and is retried a few times with backoff.
 
 Headers: ``X-Enhancer-Timestamp: <unix seconds>`` and ``X-Enhancer-Signature: sha256=<hex>``,
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Enhancer-Signature"
 TIMESTAMP_HEADER = "X-Enhancer-Timestamp"
 REPLAY_WINDOW_SECONDS = 300
+# Deliveries' own queue (settings.CELERY_TASK_ROUTES sends retries there too): light jobs
+# shared a worker pool with them, and one partner's receiver waiting 60 s held other users'
+# dehazes for as long.
+QUEUE = "webhooks"
 
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -77,7 +82,7 @@ def queue_delivery(sender, job_id: int, **kwargs) -> None:
     if not claimed:
         return  # already queued by an earlier announcement
     try:
-        deliver_webhook.apply_async(args=[hook.id], queue="light")
+        deliver_webhook.apply_async(args=[hook.id], queue=QUEUE)
     except Exception:
         # The job stands whatever happens to its webhook; the row says it was never sent.
         log.exception("could not queue the webhook of job %s", job_id)

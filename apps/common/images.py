@@ -6,6 +6,9 @@ through here, so a photo refused on one is refused on all, with the same Enhance
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -43,7 +46,45 @@ def read_upload(upload) -> bytes:
 
 def validate_image(data: bytes, name: str) -> ValidatedImage:
     """Decode the whole image under the configured limits; raise EnhancerError if it is unfit."""
+    spend_decode_budget(data)
     return ValidatedImage(data, name[:255], codec.inspect(data, image_limits()))
+
+
+# Bytes of decoded pixels the current request may still spend (None: no budget, as in a worker).
+_decode_left: ContextVar[list[int] | None] = ContextVar("decode_left", default=None)
+
+
+@contextmanager
+def decode_budget(limit: int) -> Iterator[None]:
+    """Within the block, photos decoded through this module share ``limit`` bytes of pixels
+    (enhancer_site.request_limits.DecodeBudgetMiddleware gives each request one)."""
+    token = _decode_left.set([limit])
+    try:
+        yield
+    finally:
+        _decode_left.reset(token)
+
+
+def spend_decode_budget(data: bytes) -> None:
+    """Charge a photo's decoded size (from its header, before any pixel is decoded) to the
+    request's budget; raise EnhancerError TOO_MANY_PIXELS when it is spent.
+
+    Files are capped by bytes, but a small file can decode big: a 381 KB 16-bit RGBA PNG of
+    7000x7000 is 392 MB of pixels and took 5.5 s to check, twenty of them to a request.
+    """
+    left = _decode_left.get()
+    if left is None:
+        return
+    cost = codec.probe(data, image_limits()).decoded_bytes
+    if cost > left[0]:
+        limit = settings.ENHANCER_DECODE_BUDGET_MB
+        raise EnhancerError(
+            EnhancerError.TOO_MANY_PIXELS,
+            f"Decoding the photos of this request would take more than the {limit} MB of pixels "
+            "allowed per request (16-bit and transparent photos count more); send fewer or "
+            "smaller photos at once.",
+        )
+    left[0] -= cost
 
 
 @dataclass(frozen=True)

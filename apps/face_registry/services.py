@@ -16,17 +16,19 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
 from apps.common import metrics
-from apps.common.images import image_limits
+from apps.common.images import image_limits, spend_decode_budget
 from apps.imaging import codec
 from apps.imaging import faces as engine
 from apps.imaging.errors import EnhancerError
 from apps.imaging.picture import Picture
+from apps.uploads import allowance
 
 from . import index as face_index
 from .models import MAX_SPACES, Face, Person, Space
@@ -79,16 +81,26 @@ def decode(data: bytes) -> Picture:
     A surface that must refuse a bad photo before doing anything decodes it here once and
     hands the picture on, rather than checking the bytes and having them decoded again.
     """
+    spend_decode_budget(data)
     return codec.decode(data, image_limits())
 
 
-def analyze(image: bytes | Picture) -> Analysis:
-    """Find every face (largest first) in a photo, decoding it first when given its bytes."""
+def analyze(image: bytes | Picture, max_faces: int | None = None) -> Analysis:
+    """Find every face (largest first) in a photo, decoding it first when given its bytes;
+    more than ``max_faces`` is refused (TOO_MANY_FACES) before they are analysed."""
     reason = engine.available()
     if reason:
         raise EnhancerError(EnhancerError.UNAVAILABLE, f"Face analysis is unavailable: {reason}")
     picture = decode(image) if isinstance(image, bytes) else image
-    return Analysis(picture.width, picture.height, engine.analyze(picture))
+    return Analysis(picture.width, picture.height, engine.analyze(picture, max_faces=max_faces))
+
+
+def _charge(space: Space, units: int) -> None:
+    """Admitted face work counts against the quota of the API client that owns the space (a
+    recognized photo, an enrolled face, each person ``create_new`` makes); web spaces have no
+    client and the web allowance counts jobs only."""
+    if space.client_id is not None:
+        allowance.take_client(space.client, units)
 
 
 # --------------------------------------------------------------------------- spaces
@@ -171,6 +183,7 @@ def set_face(space: Space, person_id: int, image: bytes | Picture, image_name: s
         raise EnhancerError(code, SET_NEEDS_ONE_FACE)
     with _files_removed_on_error() as stored, transaction.atomic():
         locked = _lock_space(space)
+        _charge(locked, 1)
         person, _ = Person.objects.get_or_create(space=locked, person_id=person_id)
         face = _store_face(locked, person, analysis.faces[0], image_name, stored)
         _bump(locked)
@@ -264,16 +277,24 @@ def recognize(
     space: Space, image: bytes | Picture, image_name: str, create_new: bool
 ) -> RecognizeResult:
     """Who is in the photo (its bytes, or decoded by :func:`decode`). Unknown faces become new
-    persons when ``create_new`` is true."""
-    analysis = analyze(image)
-    if not analysis.faces:
-        return RecognizeResult(analysis.width, analysis.height, [])
-    snapshot = face_index.for_space(space.pk)
-    matches = [snapshot.search(face.embedding) for face in analysis.faces]
-    threshold = match_threshold(snapshot.size)
+    persons when ``create_new`` is true.
+
+    A photo with more than ``ENHANCER_MAX_FACES_PER_RECOGNIZE`` faces is refused
+    (TOO_MANY_FACES). The photo counts one unit against the space's client quota, and each
+    person it creates one more, taken with the persons (all or nothing).
+    """
+    analysis = analyze(image, max_faces=settings.ENHANCER_MAX_FACES_PER_RECOGNIZE)
+    snapshot = face_index.for_space(space.pk) if analysis.faces else None
+    matches = [snapshot.search(face.embedding) for face in analysis.faces] if snapshot else []
+    threshold = match_threshold(snapshot.size) if snapshot else MATCH_SIMILARITY
     created: set[int] = set()
     if create_new and any(not _accepted(found, threshold) for found in matches):
         matches, created = _create_unknown(space, analysis, image_name, matches, snapshot, threshold)
+    else:
+        with transaction.atomic():
+            _charge(space, 1)
+    if not analysis.faces:
+        return RecognizeResult(analysis.width, analysis.height, [])
     results = [
         _recognized(face, found, created, threshold)
         for face, found in zip(analysis.faces, matches, strict=True)
@@ -335,6 +356,7 @@ def _create_unknown(
             created.add(person.person_id)
             new_people.append((person.person_id, query))
             matches[position] = [face_index.Match(person.person_id, 1.0)]
+        _charge(locked, 1 + len(created))
         if created:
             _bump(locked)
     if created:

@@ -38,6 +38,18 @@ class ImageInfo:
     has_alpha: bool
     bit_depth: int
 
+    @property
+    def decoded_bytes(self) -> int:
+        """What its pixels take once decoded: width × height × bytes per pixel (channels ×
+        bytes per sample). A 381 KB 7000x7000 16-bit RGBA PNG is 392 MB of pixels."""
+        channels = 4 if self.has_alpha else 3
+        return self.width * self.height * channels * (2 if self.bit_depth > 8 else 1)
+
+    @property
+    def cost_weight(self) -> float:
+        """Its pixels' cost relative to a plain 8-bit RGB photo of the same size."""
+        return self.decoded_bytes / (self.width * self.height * 3)
+
     def as_dict(self) -> dict:
         return {
             "format": self.format,
@@ -103,12 +115,24 @@ def _png_bit_depth(data: bytes) -> int:
     return 8
 
 
+def probe(data: bytes, limits: Limits) -> ImageInfo:
+    """What the header says (limits checked, no pixel decoded): enough to cost the decode.
+    Sides as stored: reading the orientation may read the whole file (a PNG's eXIf chunk can
+    follow its pixels), and a quarter turn does not change the cost."""
+    return _info(_open(data, limits), data, oriented=False)
+
+
 def inspect(data: bytes, limits: Limits) -> ImageInfo:
     """Check limits and decode fully (a truncated file fails here), returning what it is."""
-    image = _load(data, limits)
+    return _info(_load(data, limits), data)
+
+
+def _info(image: Image.Image, data: bytes, oriented: bool = True) -> ImageInfo:
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     depth = 16 if _png_bit_depth(data) == 16 or image.mode.startswith("I") else 8
-    width, height = ImageOps.exif_transpose(image).size if _has_rotation(image) else image.size
+    width, height = image.size
+    if oriented and _has_rotation(image):  # turned a quarter: the sides swap
+        width, height = height, width
     return ImageInfo(ACCEPTED_FORMATS[image.format], width, height, has_alpha, depth)
 
 
@@ -117,7 +141,10 @@ def _has_rotation(image: Image.Image) -> bool:
 
 
 def _load(data: bytes, limits: Limits) -> Image.Image:
-    image = _open(data, limits)
+    return _read_pixels(_open(data, limits))
+
+
+def _read_pixels(image: Image.Image) -> Image.Image:
     try:
         image.load()
     except (OSError, SyntaxError, ValueError, EOFError):
@@ -129,12 +156,13 @@ def _load(data: bytes, limits: Limits) -> Image.Image:
 
 def decode(data: bytes, limits: Limits | None = None) -> Picture:
     limits = limits or Limits()
-    image = _load(data, limits)
+    image = _open(data, limits)
     source_format = ACCEPTED_FORMATS[image.format]
     if source_format == "PNG" and _png_bit_depth(data) == 16 and image.mode not in ("I", "I;16"):
-        # Pillow narrows 16-bit colour PNGs to 8 bits; OpenCV keeps all 16.
+        # Pillow narrows 16-bit colour PNGs to 8 bits; OpenCV keeps all 16, and reads the
+        # pixels alone (Pillow reading them first cost a second decode and its copy).
         return _decode_png16(data, source_format)
-    image = ImageOps.exif_transpose(image)
+    image = ImageOps.exif_transpose(_read_pixels(image))
     bit_depth = 8
     if image.mode in ("I", "I;16", "I;16B", "I;16L"):
         grey = np.asarray(image, dtype=np.float32) / 65535.0
@@ -170,16 +198,23 @@ def _decode_png16(data: bytes, source_format: str) -> Picture:
     array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if array is None:
         raise EnhancerError(EnhancerError.NOT_AN_IMAGE, "The image file is corrupt or truncated.")
-    scale = 65535.0 if array.dtype == np.uint16 else 255.0
-    array = array.astype(np.float32) / scale
+    scale = np.float32(1.0 / (65535.0 if array.dtype == np.uint16 else 255.0))
+
+    def floats(channels: np.ndarray) -> np.ndarray:
+        # One float copy per result, scaled in place: a whole-array float copy of a 7000x7000
+        # RGBA photo would be another 784 MB on top of the results.
+        out = channels.astype(np.float32, order="C")
+        out *= scale
+        return out
+
     if array.ndim == 2:
-        return Picture(np.repeat(array[:, :, None], 3, axis=2), None, 16, source_format)
+        return Picture(np.repeat(floats(array)[:, :, None], 3, axis=2), None, 16, source_format)
     if array.shape[2] == 2:  # grey + alpha
-        grey, alpha = array[:, :, 0], array[:, :, 1]
+        grey, alpha = floats(array[:, :, 0]), floats(array[:, :, 1])
         return Picture(np.repeat(grey[:, :, None], 3, axis=2), alpha, 16, source_format)
-    rgb = array[:, :, 2::-1] if array.shape[2] >= 3 else array
-    alpha = array[:, :, 3] if array.shape[2] == 4 else None
-    return Picture(np.ascontiguousarray(rgb), alpha, 16, source_format)
+    rgb = floats(array[:, :, 2::-1]) if array.shape[2] >= 3 else floats(array)
+    alpha = floats(array[:, :, 3]) if array.shape[2] == 4 else None
+    return Picture(rgb, alpha, 16, source_format)
 
 
 def output_format(picture: Picture) -> str:

@@ -24,6 +24,8 @@ class EnhancerError(Exception):
     OVER_TIME_LIMIT = "over_time_limit"
     # The user's or client's allowance of jobs is spent for today.
     QUOTA_EXCEEDED = "quota_exceeded"
+    # The API client the work would be counted against is disabled or revoked (a re-run).
+    CLIENT_DISABLED = "client_disabled"
     # The operation cannot run on this installation (missing model, provider not configured).
     UNAVAILABLE = "unavailable"
     # Worth retrying: a remote provider timed out, a resource was busy.

@@ -36,6 +36,8 @@ class DatabaseCollector:
             drain.add_metric([queue.name], queue.drain_seconds)
             running.add_metric([queue.name], queue.running)
             alive.add_metric([queue.name], queue.workers_alive)
+        for name, count in state.side_queues_alive().items():
+            alive.add_metric([name], count)
         yield from (depth, oldest, drain, running, alive)
 
         drift = GaugeMetricFamily(

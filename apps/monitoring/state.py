@@ -94,6 +94,16 @@ def queues() -> list[QueueState]:
     return list(states.values())
 
 
+def side_queues_alive() -> dict[str, int]:
+    """Queues that carry no jobs (webhook deliveries: ``CELERY_TASK_ROUTES``) with their live
+    worker processes: nothing waits in the job table for them, but a dead worker still
+    leaves their work undone."""
+    routed = {route.get("queue") for route in getattr(settings, "CELERY_TASK_ROUTES", {}).values()}
+    names = sorted(name for name in routed if name and name not in costs.QUEUES)
+    alive = list(WorkerBeat.objects.filter(beat_at__gte=alive_since()))
+    return {name: sum(1 for beat in alive if beat.serves(name)) for name in names}
+
+
 def workers() -> list[WorkerState]:
     since = alive_since()
     beats = list(WorkerBeat.objects.all())

@@ -177,16 +177,21 @@ def megapixels(width: int, height: int) -> float:
 
 def plan(
     operation: str, params: dict, width: int, height: int,
-    rows: dict[str, OperationCost] | None = None,
+    rows: dict[str, OperationCost] | None = None, weight: float = 1.0,
 ) -> Plan:
     """``rows``: cost rows by key, shared by the calls of one request so that photos with the
-    same key read their row once."""
+    same key read their row once. ``weight``: the photo's pixel cost relative to 8-bit RGB
+    (``ImageInfo.cost_weight``: 16-bit 2, with alpha 4/3 more), so that such a photo is
+    estimated, and classed, by what it really costs to decode and process."""
     cost_class, key_params = classify(operation, params, width * height)
+    mp = megapixels(width, height) * weight
+    if cost_class == LIGHT and mp > settings.ENHANCER_LIGHT_MAX_MEGAPIXELS:
+        # A 7000x7000 16-bit RGBA photo took 3.2 GB in a light worker: a heavy slot's worth.
+        cost_class = HEAVY
     key = make_key(operation, key_params)
     rows = {} if rows is None else rows
     if key not in rows:
         rows[key] = cost_row(key)
-    mp = megapixels(width, height)
     estimate = rows[key].seconds(mp)
     return Plan(operation, dict(params), cost_class, key, mp, round(estimate, 2), width, height)
 
@@ -217,7 +222,8 @@ def admit_each(operation: str, params: dict, images: Iterable) -> list[Plan | En
     limit = time_limit()
     answers: list[Plan | EnhancerError] = []
     for image in images:
-        job_plan = plan(operation, params, image.info.width, image.info.height, rows)
+        job_plan = plan(operation, params, image.info.width, image.info.height, rows,
+                        getattr(image.info, "cost_weight", 1.0))
         if job_plan.estimate_seconds > limit:
             refusal = EnhancerError(EnhancerError.OVER_TIME_LIMIT, _too_slow_message(job_plan, limit))
             metrics.refused(refusal.code)

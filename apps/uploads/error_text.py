@@ -79,6 +79,22 @@ PATTERNS: list[tuple[re.Pattern[str], object]] = [
         re.compile(r"Send at most (?P<count>\d+) photos at once\."),
         gettext_lazy("Send at most %(count)s photos at once."),
     ),
+    (
+        re.compile(r"Too many faces in this photo \((?P<found>\d+)\); at most (?P<limit>\d+) per photo\."),
+        gettext_lazy("Too many faces in this photo (%(found)s); at most %(limit)s per photo."),
+    ),
+    (
+        re.compile(r"Decoding the photos of this request would take more than the (?P<limit>\d+) MB of pixels allowed per request \(16-bit and transparent photos count more\); send fewer or smaller photos at once\."),
+        gettext_lazy("Decoding the photos of this request would take more than the %(limit)s MB of pixels allowed per request (16-bit and transparent photos count more); send fewer or smaller photos at once."),
+    ),
+    (
+        re.compile(r"The API client “(?P<name>.*)” is disabled or revoked; its work cannot run again\."),
+        gettext_lazy("The API client “%(name)s” is disabled or revoked; its work cannot run again."),
+    ),
+    (
+        re.compile(r"The daily quota of (?P<limit>\d+) units of the API client “(?P<name>.*)” is spent\. It renews at midnight UTC\."),
+        gettext_lazy("The daily quota of the API client “%(name)s” (%(limit)s units) is spent. It renews at midnight UTC."),
+    ),
 ]
 
 # Missing models, in every language English included: the operator's wording (a README section,
@@ -122,6 +138,7 @@ GENERAL = {
     EnhancerError.OVER_TIME_LIMIT: gettext_lazy("This would take longer than this server allows for one job."),
     EnhancerError.WAIT_TIMEOUT: gettext_lazy("This would not finish in time; try again later."),
     EnhancerError.QUOTA_EXCEEDED: gettext_lazy("The quota is used up for now."),
+    EnhancerError.CLIENT_DISABLED: gettext_lazy("The API client of this job is disabled."),
     EnhancerError.QUEUE_UNAVAILABLE: gettext_lazy("The job queue cannot be reached right now; try again shortly."),
     EnhancerError.STORAGE_UNAVAILABLE: gettext_lazy("File storage cannot be reached right now; try again shortly."),
     EnhancerError.WORKER_LOST: gettext_lazy("The worker running the job stopped; it will be tried again."),

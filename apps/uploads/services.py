@@ -53,7 +53,8 @@ def create_jobs(
 
     ``plans``: what :func:`costs.admit` gave for these images, from parameters
     :func:`validate_operation` cleaned, in this request already; the jobs then take their
-    operation and parameters from the plans.
+    operation and parameters from the plans (which may differ: VK stores the jobs of all its
+    modes in one call, so they are counted and queued all or none).
 
     Raises EnhancerError ``storage_unavailable`` / ``queue_unavailable`` (temporary: every
     surface answers 503) with nothing left stored when the files or the messages cannot be
@@ -64,10 +65,12 @@ def create_jobs(
     jobs: list[Job] = []
     try:
         with transaction.atomic():
+            # Jobs count against the client's quota, or without one (web pages, the API with
+            # a session) against the user's daily allowance; a failure below gives them back.
             if api_client is None:
-                # Jobs without an API client (web pages, the API with a session) count
-                # against the user's daily allowance; a failure below gives it back.
                 allowance.take(owner, len(images))
+            else:
+                allowance.take_client(api_client, len(images))
             for image, plan in zip(images, plans, strict=True):
                 jobs.append(_store_job(owner, image, source, api_client, plan))
             _enqueue_on_commit(jobs)
@@ -157,7 +160,9 @@ def withdraw(jobs: list[Job]) -> None:
 
 
 def rerun(job: Job) -> Job:
-    """A new job with the same input, operation and parameters."""
+    """A new job with the same input, operation and parameters, admitted and counted as the
+    first one was: against its API client's quota (refused once that client is disabled) or
+    the owner's daily allowance."""
     with job.input_file.open("rb") as handle:
         data = handle.read()
     image = validate_image(data, job.input_name)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -8,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
@@ -123,11 +126,11 @@ def batch_summary(sent: int, refused: int) -> str:
 def estimate(request: HttpRequest) -> JsonResponse:
     """How long each operation should take for the photos the visitor has chosen, before they
     are sent: ``?sizes=1024x768,640x480`` (measured by the browser) plus the upscale options."""
-    sizes = []
-    for size in request.GET.get("sizes", "").split(",")[: settings.ENHANCER_MAX_FILES_PER_UPLOAD]:
-        width, _, height = size.partition("x")
-        if width.isdigit() and height.isdigit():
-            sizes.append((int(width), int(height)))
+    sizes = _sizes(request.GET.get("sizes", ""))
+    if sizes is None:
+        return JsonResponse(
+            {"error": _("sizes must be a list of WIDTHxHEIGHT within the pixel limit")}, status=400
+        )
     options = {
         name: request.GET[name]
         for name in UploadForm.base_fields
@@ -145,6 +148,25 @@ def estimate(request: HttpRequest) -> JsonResponse:
         )
         answer[name] = {"seconds": round(seconds, 1), "text": duration_text(seconds) if sizes else ""}
     return JsonResponse({"operations": answer})
+
+
+# "<digits>x<digits>", each side at most 9 digits (a pixel count beyond that overflows floats).
+_SIZE = re.compile(r"([0-9]{1,9})x([0-9]{1,9})")
+
+
+def _sizes(text: str) -> list[tuple[int, int]] | None:
+    """The photo sizes of an estimate query, or None when one is not a size a photo can have."""
+    sizes = []
+    limit = image_limits().max_pixels
+    for size in [part for part in text.split(",") if part][: settings.ENHANCER_MAX_FILES_PER_UPLOAD]:
+        match = _SIZE.fullmatch(size.strip())
+        if match is None:
+            return None
+        width, height = int(match[1]), int(match[2])
+        if not (0 < width and 0 < height and width * height <= limit):
+            return None
+        sizes.append((width, height))
+    return sizes
 
 
 @login_required

@@ -154,7 +154,7 @@ def test_recognize_applies_the_threshold_of_the_spaces_size(alice, monkeypatch):
                        embedding=query.astype(np.float32), chip=np.zeros((150, 150, 3), np.uint8),
                        sex=None, age=None, emotion=None, emotions=None, valence=None,
                        arousal=None, frontality=1.0, visibility=1.0, awesomeness=1.0)
-    monkeypatch.setattr(services, "analyze", lambda image: services.Analysis(10, 10, [face]))
+    monkeypatch.setattr(services, "analyze", lambda image, **_: services.Analysis(10, 10, [face]))
     small = services.recognize(space, b"", "q", create_new=False).faces[0]
     assert small.person_id == 7 and small.similarity == pytest.approx(0.93, abs=1e-4)
     monkeypatch.setattr(index.SpaceIndex, "size", property(lambda self: 1_000_000))

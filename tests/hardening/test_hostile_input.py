@@ -33,7 +33,7 @@ SMALL_LIMITS = codec.Limits(max_bytes=5 * 1024 * 1024, max_pixels=4_000_000, min
 @settings(max_examples=250, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(data=any_bytes)
 def test_decoding_any_bytes_raises_nothing_but_enhancer_error(data):
-    for decode in (codec.inspect, codec.decode, lambda d, limits: codec.thumbnail(d, 64, limits)):
+    for decode in (codec.probe, codec.inspect, codec.decode, lambda d, limits: codec.thumbnail(d, 64, limits)):
         try:
             decode(data, SMALL_LIMITS)
         except EnhancerError as error:

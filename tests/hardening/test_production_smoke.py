@@ -46,6 +46,7 @@ def production_env(tmp: Path, media_root: Path) -> dict[str, str]:
         PY=sys.executable,
         ENHANCER_LIGHT_CONCURRENCY="1",
         ENHANCER_HEAVY_CONCURRENCY="1",
+        ENHANCER_WEBHOOK_CONCURRENCY="2",
         STATIC_ROOT=str(tmp / "static"),
         PYTHONUNBUFFERED="1",
     )

@@ -164,7 +164,10 @@ def test_compose_provisions_prometheus_and_grafana_in_the_monitoring_profile():
     jobs = {job["job_name"]: job for job in
             yaml.safe_load((MONITORING / "prometheus.yml").read_text())["scrape_configs"]}
     (web,) = jobs["enhancer-web"]["static_configs"][0]["targets"]
-    assert web == "web:8000" and "8000:8000" in services["web"]["ports"]
+    # gunicorn listens on 8000 inside the network (nginx, the "proxy" service, is the one
+    # published); Prometheus reads it there directly, with the token.
+    assert web == "web:8000" and "http://web:8000" in (ROOT / "deploy/nginx.conf").read_text()
+    assert "ports" not in services["web"] and "8000:8000" in services["proxy"]["ports"]
     (workers,) = jobs["enhancer-worker"]["dns_sd_configs"]
     assert set(workers["names"]) == {name for name in services if name.startswith("worker-")}
     for name in workers["names"]:

@@ -76,6 +76,7 @@ def test_queues_and_workers_are_read_from_the_database(client, alice):
     before = _scrape(client)
     assert value(before, "enhancer_queue_depth", queue="light") == 0
     assert value(before, "enhancer_workers_alive", queue="heavy") == 0
+    assert value(before, "enhancer_workers_alive", queue="webhooks") == 0
     waiting = make_job(alice, "contrast")
     Job.objects.filter(id=waiting.id).update(created_at=timezone.now() - timedelta(minutes=7))
     make_job(alice, "dehaze")
@@ -86,6 +87,8 @@ def test_queues_and_workers_are_read_from_the_database(client, alice):
     WorkerBeat.objects.create(name="host:1", node="light@host", queues="light", started_at=now, beat_at=now)
     WorkerBeat.objects.create(name="host:2", node="heavy@host", queues="heavy", started_at=now,
                               beat_at=now - timedelta(minutes=5))  # silent: dead
+    WorkerBeat.objects.create(name="host:3", node="webhooks@host", queues="webhooks", started_at=now,
+                              beat_at=now)
     after = _scrape(client)
     assert value(after, "enhancer_queue_depth", queue="light") == 2
     assert value(after, "enhancer_jobs_running", queue="light") == 1
@@ -94,6 +97,7 @@ def test_queues_and_workers_are_read_from_the_database(client, alice):
     assert value(after, "enhancer_queue_drain_seconds", queue="light") > 0
     assert value(after, "enhancer_workers_alive", queue="light") == 1
     assert value(after, "enhancer_workers_alive", queue="heavy") == 0
+    assert value(after, "enhancer_workers_alive", queue="webhooks") == 1
 
 
 def test_cost_drift_is_actual_over_estimate(client, alice):

@@ -2,6 +2,7 @@
 
 from tests.api.conftest import (  # noqa: F401  (fixtures, found by pytest through this import)
     bob_secrets,
+    face,
     fresh_face_index,
     inline_jobs,
     issued,

@@ -55,7 +55,7 @@ def test_internal_urls_are_refused_before_connecting(url, monkeypatch):
     ("gopher://127.0.0.1:6379/_INFO", "Only http and https"),
     ("http://user:pw@example.com/", "user name or password"),
     ("http:///nohost", "no host"),
-    ("http://no-such-host.invalid/", "cannot be resolved"),
+    ("http://no-such-host.invalid/", "not a public internet address"),
     ("http://[::1/", "not valid"),
 ])
 def test_bad_urls_are_refused_with_a_reason(url, text):
@@ -146,3 +146,13 @@ def test_the_checked_address_is_the_one_connected_to(settings, monkeypatch):
         assert receiver.calls[0].headers["Host"] == f"rebind.test:{port}"
     finally:
         receiver.stop()
+
+
+def test_an_unknown_host_and_an_internal_one_get_the_same_words():
+    """Two texts would let a caller probe which internal host names exist."""
+    texts = []
+    for host in ("no-such-host.invalid", "localhost"):
+        with pytest.raises(OutboundError) as refused:
+            outbound.check_url(f"http://{host}/hook")
+        texts.append(refused.value.message.replace(host, "HOST"))
+    assert texts[0] == texts[1]

@@ -145,3 +145,87 @@ def test_a_real_server_answers_413_without_waiting_for_the_body(live_server):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 200")
     assert b'"error_code": 216202' in answer
+
+
+class MultipartPhotoBody(io.RawIOBase):
+    """A multipart body of ``size`` bytes — a CSRF token matching a self-made cookie and one
+    large "photo" — made as it is read, recording how much was read and how many bytes of
+    temporary upload files existed in ``temp_dir`` meanwhile."""
+
+    def __init__(self, size: int, token: str, temp_dir) -> None:
+        head = (
+            f"--BoUnDaRy\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n"
+            f"{token}\r\n--BoUnDaRy\r\nContent-Disposition: form-data; name=\"photos\"; "
+            f"filename=\"big.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        self.head, self.tail = head, b"\r\n--BoUnDaRy--\r\n"
+        self.size, self.position, self.temp_dir = size, 0, temp_dir
+        self.taken, self.spooled = 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _byte(self, index: int) -> int:
+        if index < len(self.head):
+            return self.head[index]
+        if index >= self.size - len(self.tail):
+            return self.tail[index - (self.size - len(self.tail))]
+        return ord("x")
+
+    def read(self, size: int = -1) -> bytes:
+        left = self.size - self.position
+        count = left if size is None or size < 0 else min(size, left)
+        start = self.position
+        if start >= len(self.head) and start + count <= self.size - len(self.tail):
+            chunk = b"x" * count
+        else:
+            chunk = bytes(self._byte(index) for index in range(start, start + count))
+        self.position += count
+        self.taken += count
+        spooled = sum(path.stat().st_size for path in self.temp_dir.rglob("*") if path.is_file())
+        self.spooled = max(self.spooled, spooled)
+        return chunk
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/upload/", "/faces/spaces/{space}/enroll/",
+                                  "/faces/spaces/{space}/recognize/"])
+def test_an_anonymous_photo_post_is_sent_to_log_in_unread(settings, tmp_path, path):
+    """A self-made csrftoken cookie made Django's CSRF check parse — and spool to temporary
+    files — the whole body before login_required answered."""
+    import uuid
+
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # the CSRF check runs as in production
+
+    temp_dir = tmp_path / "uploads-temp"
+    temp_dir.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(temp_dir)
+    token = "a" * 32
+    client.cookies["csrftoken"] = token
+    body = MultipartPhotoBody(40 * 1024 * 1024, token, temp_dir)
+    target = path.format(space=uuid.uuid4())
+    response = client.generic("POST", target, **{
+        "wsgi.input": body, "CONTENT_TYPE": MULTIPART, "CONTENT_LENGTH": str(body.size)})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert (body.taken, body.spooled) == (0, 0)
+    assert list(temp_dir.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_each_photo_route_caps_its_body_at_what_it_accepts(client, settings):
+    from django.urls import reverse
+
+    from enhancer_site.request_limits import body_cap
+
+    settings.ENHANCER_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+    settings.ENHANCER_MAX_FILES_PER_UPLOAD = 20
+    recognize = reverse("face_registry:recognize", args=["00000000-0000-0000-0000-000000000000"])
+    assert body_cap(recognize) == 11 * 1024 * 1024  # one photo and the form
+    assert body_cap("/api/spaces/0/recognize/") == 11 * 1024 * 1024
+    assert body_cap("/upload/") == 201 * 1024 * 1024  # twenty photos

@@ -1,4 +1,4 @@
-"""Webhooks: checked URLs (no SSRF), delivered by their own task on the light queue, signed
+"""Webhooks: checked URLs (no SSRF), delivered by their own task on their own queue, signed
 with a timestamp, retried a bounded number of times, and sent once per job."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def test_delivery_checks_the_address_again(client, secrets, receiver, loopback_a
 
 
 @pytest.mark.django_db
-def test_the_job_task_only_queues_the_webhook_on_the_light_queue(
+def test_the_job_task_only_queues_the_webhook_on_its_own_queue(
         client, secrets, receiver, loopback_allowed, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
     monkeypatch.setattr(tasks.deliver_webhook, "apply_async",
@@ -81,7 +81,7 @@ def test_the_job_task_only_queues_the_webhook_on_the_light_queue(
     job.refresh_from_db()
     assert job.status == "succeeded"
     hook = JobWebhook.objects.get()
-    assert queued == [([hook.id], "light")]
+    assert queued == [([hook.id], "webhooks")]
     assert receiver.calls == []  # the job's worker made no network call
     # Announcing the job again (a redelivered message) queues nothing more.
     with django_capture_on_commit_callbacks(execute=True):
@@ -177,3 +177,42 @@ def test_a_soft_time_limit_after_success_keeps_the_outputs_and_sends_one_webhook
 def test_the_developer_page_documents_the_signature_and_replay_window(alice_client):
     text = alice_client.get("/developer/").content.decode()
     assert "X-Enhancer-Timestamp" in text and "5 minutes" in text
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_a_slow_receiver_never_delays_another_users_photos(client, secrets, bob_secrets, loopback_allowed,
+                                                          start_celery_worker):
+    """Real workers, as make run and compose start them: a light one (one slot, so anything
+    queued in front of a job delays it) and the webhook one. One partner sends ten photos with
+    a webhook to a receiver that never finishes answering; another user's photo must still be
+    done while every delivery is held."""
+    from tests.helpers import wait_for
+
+    slow = Receiver(drip=1.0).start()  # a byte a second, without end
+    env = {"ENHANCER_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8", "ENHANCER_OUTBOUND_TIMEOUT": "60"}
+    try:
+        start_celery_worker("light", **env)
+        start_celery_worker("webhooks", pool="threads", **env)
+        files = [SimpleUploadedFile(f"{i}.png", image_bytes(), "image/png") for i in range(10)]
+        response = client.post("/api/jobs/", {"files": files, "operation": "contrast",
+                                              "webhook_url": f"{slow.url}/hook"},
+                               HTTP_AUTHORIZATION=f"Token {secrets['token']}")
+        assert response.status_code == 202
+        wait_for(lambda: Job.objects.filter(status="succeeded").count() == 10, timeout=90)
+        wait_for(lambda: slow.calls, timeout=30)  # deliveries have begun, and hang
+
+        other = SimpleUploadedFile("other.png", image_bytes(), "image/png")
+        started = time.monotonic()
+        response = client.post("/api/jobs/", {"files": [other], "operation": "dehaze"},
+                               HTTP_AUTHORIZATION=f"Token {bob_secrets['token']}")
+        (made,) = response.json()["jobs"]
+        # Behind ten held deliveries this would take ten times the receiver's 60 s.
+        job = wait_for(lambda: Job.objects.filter(uuid=made["id"], status="succeeded").first(),
+                       timeout=45)
+        waited = time.monotonic() - started
+        assert JobWebhook.objects.filter(delivered_at__isnull=False).count() == 0  # still held
+        print(f"another user's dehaze took {waited:.2f} s while 10 webhooks were held "
+              f"(job {job.duration:.2f} s)")
+    finally:
+        slow.stop()

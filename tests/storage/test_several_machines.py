@@ -69,8 +69,12 @@ class Machine:
         self.process: subprocess.Popen | None = None
 
     def stored_files(self) -> set[str]:
-        """Files this machine kept locally other than its own model cache: must stay empty."""
-        return {name for name in files_under(self.var) if not name.startswith("cache/")}
+        """Files this machine kept locally other than its own model cache and installed models
+        and its local secret key (settings.py, without DJANGO_SECRET_KEY): must stay empty."""
+        return {
+            name for name in files_under(self.var)
+            if not name.startswith(("cache/", "models/")) and name != "secret_key"
+        }
 
 
 class Worker(Machine):

@@ -8,6 +8,9 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from apps.uploads.models import Job
 from tests.helpers import image_bytes
@@ -105,3 +108,29 @@ def test_the_reason_an_operation_is_unavailable_is_translated(alice_client):
     html = alice_client.get(reverse("uploads:new"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "«Раскрашивание» на этом сервере недоступно." in html
     assert "Раскрашивание" in html and "Colorize" not in html
+
+
+def test_estimate_refuses_sizes_no_photo_can_have_with_400(alice_client):
+    url = reverse("uploads:estimate")
+    for sizes in ("9" * 400 + "x9", "640x" + "9" * 400, "0x480", "640x-1", "abc", "640x480,x"):
+        response = alice_client.get(url, {"sizes": sizes})
+        assert response.status_code == 400, sizes
+        assert "sizes must be" in response.json()["error"]
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    sizes=st.one_of(
+        st.text(max_size=60),
+        st.lists(st.tuples(st.integers(-10, 10**450), st.integers(-10, 10**450)), max_size=4).map(
+            lambda pairs: ",".join(f"{w}x{h}" for w, h in pairs)
+        ),
+    ),
+    factor=st.one_of(st.none(), st.text(max_size=20), st.integers(-10**20, 10**400).map(str)),
+    kind=st.one_of(st.none(), st.text(max_size=10)),
+)
+def test_estimate_answers_any_query_without_a_server_error(alice_client, sizes, factor, kind):
+    query = {"sizes": sizes, **({"factor": factor} if factor else {}), **({"kind": kind} if kind else {})}
+    response = alice_client.get(reverse("uploads:estimate"), query)
+    assert response.status_code in (200, 400)
+    assert response["Content-Type"] == "application/json"

@@ -59,6 +59,8 @@ ERROR_CODES = {
     # A call that could not finish within the wait answers as one that ran out of it.
     EnhancerError.WAIT_TIMEOUT: 282000,
     EnhancerError.UNKNOWN_OPERATION: 3,
+    # The job was admitted but the day's quota has no unit left for it.
+    EnhancerError.QUOTA_EXCEEDED: 17,
     # Baidu's colourize must be switched on for an account; until then it answers 6.
     EnhancerError.UNAVAILABLE: 6,
     # Our queue or storage is down and nothing was stored: "Service temporarily unavailable".

@@ -156,14 +156,12 @@ def aiquality(request: HttpRequest) -> JsonResponse:
                 raise MeituError(10003, "DAILY_QUOTA_EXCEEDED", "daily quota reached") from None
             raise MeituError(10002, "QPS_LIMIT_EXCEEDED", "too many requests") from None
         media, rsp_type = _parse(request)
-        try:
-            access.take_jobs(client, len(media))
-        except access.LimitExceeded:
-            raise MeituError(10003, "DAILY_QUOTA_EXCEEDED", "daily quota reached") from None
         images = [_image(item, index) for index, item in enumerate(media)]
         try:
             jobs = submit(client, Job.Source.MEITU, images, "restore", {})
         except EnhancerError as error:
+            if error.code == EnhancerError.QUOTA_EXCEEDED:  # each item counts, once admitted
+                raise MeituError(10003, "DAILY_QUOTA_EXCEEDED", "daily quota reached") from None
             message = error.message
             # A job that could not finish within the wait is answered at once, as a wait that
             # ran out is; another temporary refusal means queue or storage down, nothing stored.

@@ -29,7 +29,7 @@ from apps.uploads.models import Job
 from apps.uploads.partial import missing_parts
 
 from .. import access
-from .common import Outcome, prepare, submit, wait_all
+from .common import Outcome, prepare, wait_all
 
 T = TypeVar("T")
 OK, PERMANENT, TEMPORARY = 0, 1, 2
@@ -232,10 +232,6 @@ def photo_improve(request: HttpRequest, client: ApiClient, meta: dict) -> JsonRe
     if count > settings.ENHANCER_VK_MAX_JOBS:
         raise VkError(400, f"too many jobs: {len(entries)} images × {len(modes)} modes; at most "
                            f"{settings.ENHANCER_VK_MAX_JOBS} per request")
-    try:
-        access.take_jobs(client, count)
-    except access.LimitExceeded:
-        raise VkError(429, "daily quota exceeded") from None
     images = [read_image(request, entry["name"]) for entry in entries]
 
     # Every check that can refuse the request runs before the first job is stored.
@@ -248,15 +244,18 @@ def photo_improve(request: HttpRequest, client: ApiClient, meta: dict) -> JsonRe
             admitted[mode] = prepare(operation, params, images)
         except EnhancerError as error:
             refused[mode] = error
+    # Every admitted mode's jobs are stored in one submission: counted against the quota,
+    # queued, or refused (quota spent, queue or storage down) all together.
+    plans = [plan for mode_plans in admitted.values() for plan in mode_plans]
     try:
-        for mode, mode_plans in admitted.items():
-            operation, params, _fields = specs[mode]
-            jobs[mode] = submit(client, Job.Source.VK, images, operation, params, plans=mode_plans)
+        stored = services.create_jobs(client.owner, images * len(admitted), "", {}, Job.Source.VK,
+                                      api_client=client, plans=plans) if plans else []
     except EnhancerError as error:
-        # Queue or storage down: the modes already stored are withdrawn too, all or nothing.
-        for stored in jobs.values():
-            services.withdraw(stored)
+        if error.code == EnhancerError.QUOTA_EXCEEDED:
+            raise VkError(429, "daily quota exceeded") from None
         raise VkError(503 if error.temporary else 400, error.message) from None
+    for position, mode in enumerate(admitted):
+        jobs[mode] = stored[position * len(images):(position + 1) * len(images)]
 
     outcomes = wait_all([job for mode in modes for job in jobs.get(mode, [])])
     by_job = {outcome.job.id: outcome for outcome in outcomes}
