@@ -19,7 +19,7 @@ import numpy as np
 
 INPUT_SIZE = 192
 GRID = 48  # anchors: one per cell of a 48×48 grid (stride 4)
-MIN_SCORE = 0.5
+MIN_SCORE = 0.65
 NMS_IOU = 0.3
 # A tile's face is kept only when it is smaller than this share of the tile and this far (share
 # of the tile) from the tile's edges: bigger or cut faces are the whole view's to find.

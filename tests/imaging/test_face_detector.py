@@ -8,6 +8,7 @@ import pytest
 
 from apps.imaging import codec, faces, model_files
 from apps.imaging.model_cache import ModelCache
+from apps.imaging.picture import Picture
 from tests.helpers import fixtures_dir
 
 pytestmark = [
@@ -44,6 +45,14 @@ def test_the_default_detector_is_blazeface_and_finds_what_hog_finds(photo, count
         centre_x, centre_y = (twin.box[0] + twin.box[2]) / 2, (twin.box[1] + twin.box[3]) / 2
         assert left <= centre_x <= right and top <= centre_y <= bottom
         assert _cosine(found.embedding, twin.embedding) > 0.99
+
+
+def test_two_photos_side_by_side_show_their_four_faces_and_nothing_else():
+    """Seen whole and in tiles, a wider scene adds no boxes: at the old score floor (0.5) the
+    tiles found two hands in this composite and the recognize page boxed them as strangers."""
+    pair = _picture("two_people.jpg").rgb
+    twice = Picture(np.ascontiguousarray(np.concatenate([pair, pair], axis=1)))
+    assert len(faces.analyze(twice)) == 4
 
 
 def test_without_the_blazeface_file_hog_is_used(monkeypatch, tmp_path):
