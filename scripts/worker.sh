@@ -7,7 +7,9 @@
 #        threads each (default 1), so light jobs run side by side and together fill the cores.
 # heavy: ENHANCER_HEAVY_CONCURRENCY processes (default 1) with ENHANCER_HEAVY_THREADS threads
 #        (default: all cores) at a lower CPU priority (nice 10): it uses every idle core, and
-#        whenever a light job runs, the kernel gives the light job the core first.
+#        whenever a light job runs, the kernel gives the light job the core first. It loads the
+#        upscale networks as it starts (ENHANCER_WARM_UP), so its first job does not wait for the
+#        model conversion and compile (most of a minute on a fresh cache).
 # Further arguments go to `celery worker` (e.g. --loglevel=WARNING).
 set -euo pipefail
 queue=${1:?usage: scripts/worker.sh light|heavy [celery worker options]}
@@ -24,6 +26,7 @@ case "$queue" in
     concurrency=${ENHANCER_HEAVY_CONCURRENCY:-1}
     threads=${ENHANCER_HEAVY_THREADS:-$cores}
     niceness=10
+    export ENHANCER_WARM_UP=${ENHANCER_WARM_UP-photo-x4 fast-x4 fast-x2}
     ;;
   *)
     echo "unknown queue $queue (light or heavy)" >&2

@@ -704,6 +704,18 @@ def load(key: str, runtime: str | None = None, precision: str | None = None) -> 
     )
 
 
+def warm_up(keys: tuple[str, ...]) -> None:
+    """Load ``keys`` now (ONNX conversion, precision probe, OpenVINO compile or its disk cache),
+    so that a worker's first job does not pay for them: on a fresh cache that is most of a
+    minute, and the job's bar could not move meanwhile. Missing networks are skipped."""
+    for key in keys:
+        if missing_reason(key) is None:
+            try:
+                load(key)
+            except Exception:  # noqa: BLE001 - the job that needs it will say what is wrong
+                log.exception("could not load %s ahead of the first job", key)
+
+
 def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads: int) -> Network:
     paths = model_paths(spec)
     if paths is None:

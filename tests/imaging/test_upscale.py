@@ -518,3 +518,44 @@ def test_sixteen_bit_art_keeps_bit_depth():
     resolved = resolved.outputs["resolved"]
     assert resolved.bit_depth == 16 and resolved.rgb.shape == (128, 128, 3)
     assert resolved.alpha.shape == (128, 128)
+
+
+@pytest.mark.skipif(not superres.openvino_available(), reason="OpenVINO not installed")
+def test_progress_moves_while_one_long_window_runs(tmp_path, monkeypatch):
+    """A window is one inference (a whole 1 MP trunk window takes half a minute): the bar must
+    move during it, by the speed measured on earlier windows, and never go back."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(superres, "TICK_MS", 1)  # a tick per millisecond instead of per second
+    rng = np.random.default_rng(0)
+    nodes, inits, name = [], [], "x"
+    for i, (cin, cout) in enumerate([(3, 32), *[(32, 32)] * 6, (32, 3)]):
+        inits.append(numpy_helper.from_array(
+            rng.standard_normal((cout, cin, 3, 3)).astype(np.float32) * 0.05, f"w{i}"))
+        nodes.append(helper.make_node("Conv", [name, f"w{i}"], [f"c{i}"], pads=[1] * 4))
+        name = f"c{i}"
+    shape = [1, 3, "h", "w"]
+    graph = helper.make_graph(
+        nodes, "slow", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)], inits,
+    )
+    path = tmp_path / "slow.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+                     .SerializeToString())
+    ov_graph = superres.OpenVinoGraph(path, 1, "f32")
+    network = superres.Network(superres.ModelSpec("slow", 1), [
+        superres.Stage(ov_graph, 1, 4, 1000, 1.0)])
+    rgb = rng.random((256, 256, 3), dtype=np.float32)
+    first, second = [], []
+    upscale._tile_step(  # a first job: the speed is not known yet, the bar still moves
+        np.ascontiguousarray(rgb.transpose(2, 0, 1)), upscale._steps(network)[0], 1, 4,
+        256 * 256, np.empty_like(rgb), first.append,
+    )
+    upscale.run_tiled(rgb, network, 1, progress=second.append)
+    for seen in (first, second):
+        inside = [value for value in seen if 0.0 < value < 1.0]
+        assert len(set(inside)) >= 3, seen[:10]
+        assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+    assert ov_graph.seconds_per_pixel > 0
+    assert max(v for v in second if v < 1.0) <= 0.95  # a guess never reaches the end early

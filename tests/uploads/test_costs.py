@@ -306,3 +306,18 @@ def test_calibration_measures_the_light_operations_here():
 class _info:
     def __init__(self, width: int, height: int) -> None:
         self.info = type("Info", (), {"width": width, "height": height})
+
+
+def test_a_list_page_reads_every_job_status_at_once(alice_client, alice, bob):
+    jobs = [make_job(alice, "upscale", params={"factor": 4, "kind": "photo", "quality": "best"})
+            for _ in range(3)]
+    Job.objects.filter(id=jobs[0].id).update(status=Job.Status.RUNNING, started_at=timezone.now())
+    theirs = make_job(bob, "contrast")
+    ids = ",".join(str(job.uuid) for job in [*jobs, theirs]) + ",not-a-uuid"
+    answer = alice_client.get(reverse("uploads:statuses"), {"ids": ids}).json()["jobs"]
+    by_id = {item["id"]: item for item in answer}
+    assert set(by_id) == {str(job.uuid) for job in jobs}  # bob's job is not alice's to see
+    assert [by_id[str(job.uuid)]["queue_position"] for job in jobs] == [None, 1, 2]
+    assert "next in line" in by_id[str(jobs[1].uuid)]["eta_text"]
+    assert "2nd in line" in by_id[str(jobs[2].uuid)]["eta_text"]
+    assert by_id[str(jobs[0].uuid)]["eta_text"].endswith("left")
