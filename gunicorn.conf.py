@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 
 from gunicorn.glogging import Logger
+
+from apps.common import log_format, request_id
 
 
 def _int(name: str, default: int) -> int:
@@ -48,7 +52,37 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # %(U)s is the path without its query string: Baidu's access_token, VK's oauth_token and
 # Meitu's api_key/api_secret travel in the query and must not land in the logs. No referer
 # either (%(f)s), as it is a whole URL. %(M)s: milliseconds taken.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+# rid: the request id the site answered with (X-Request-ID), found again in the worker's lines.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" rid=%({x-request-id}o)s'
+
+# Metrics of every web process (apps/common/metrics.py): prometheus-client's multiprocess
+# mode, in a folder of this server's own — a new private temporary one unless
+# PROMETHEUS_MULTIPROC_DIR names one, which is then emptied at start — so neither a second
+# server on the host nor an earlier run is summed in. /metrics sums the files. Set here, before
+# any worker imports prometheus_client (it reads the variable at import).
+_OWN_METRICS_DIR = ""
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _OWN_METRICS_DIR = tempfile.mkdtemp(prefix="enhancer-metrics-web-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _OWN_METRICS_DIR
+
+
+def on_starting(server) -> None:
+    from apps.common.metrics import prepare_multiprocess_dir
+
+    prepare_multiprocess_dir()
+
+
+def on_exit(server) -> None:
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)
+
+
+def child_exit(server, worker) -> None:
+    # A dead worker's live gauges must leave the sums (its counters stay: they happened).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
 
 _QUERY = re.compile(r"\?\S*")
 
@@ -56,6 +90,22 @@ _QUERY = re.compile(r"\?\S*")
 class QueryFreeLogger(Logger):
     """Gunicorn's logger, minus query strings: its error log quotes the request URI (query
     included) when a request fails, which would put the same credentials on disk."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        # ENHANCER_LOG_FORMAT=json: gunicorn's own lines are JSON objects like the site's.
+        if log_format.json_wanted():
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(log_format.JsonFormatter())
+
+    def access(self, resp, req, environ, request_time) -> None:
+        # The access line is written after the response, outside the request: its request id
+        # comes from the answer's header.
+        sent = next((value for name, value in getattr(resp, "headers", None) or []
+                     if name.lower() == "x-request-id"), "")
+        with request_id.bound(sent):
+            super().access(resp, req, environ, request_time)
 
     def _scrub(self, args: tuple) -> tuple:
         return tuple(_QUERY.sub("?…", arg) if isinstance(arg, str) else arg for arg in args)

@@ -114,7 +114,7 @@ def case_faces() -> dict:
         detect, total = [], []
         for _ in range(3):
             t0 = time.perf_counter()
-            faces._detect(small, "hog", 1)
+            faces._detect(small, faces.default_detector(), 1)
             detect.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             found = faces.analyze(picture)
@@ -129,6 +129,7 @@ def case_faces() -> dict:
             }
         )
     return {
+        "detector": faces.default_detector(),
         "load_s": load_s,
         "rows": rows,
         "peak_mb": _peak_mb(),
@@ -172,8 +173,9 @@ def _markdown(ops: list[tuple[str, int, dict]], face: dict) -> str:
         )
     lines += [
         "",
-        "### Face analysis (HOG detector, upsample 1; detection on a copy ≤ 1600 px long side)\n",
-        f"Loading every face model (dlib HOG, 5-point landmarks, ResNet embedder, Cydral age and "
+        f"### Face analysis ({face.get('detector', 'hog')} detector, the default; detection on a copy "
+        "≤ 1600 px long side)\n",
+        f"Loading every face model (the detector, 5-point landmarks, ResNet embedder, Cydral age and "
         f"gender, FER emotion when installed): {face['load_s']:.2f} s once per process. "
         f"Peak RSS {face['peak_mb']:.0f} MB ({face['peak_over_models_mb']:.0f} MB over the "
         "loaded models).\n",

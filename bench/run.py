@@ -32,6 +32,16 @@ def cpu_description() -> str:
     return f"{model}, {os.cpu_count()} cores, SIMD: {', '.join(present) or 'baseline only'}"
 
 
+def publish(lines: list[str], report: Path, write: bool = True) -> None:
+    """Print a bench script's markdown section and, unless told not to, write it to ``report``
+    (one of the SECTIONS files this script gathers into docs/benchmarks.md)."""
+    section = "\n".join(lines) + "\n"
+    print(section)
+    if write:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(section)
+
+
 def main(argv: list[str]) -> int:
     """``run.py`` runs all; ``run.py bench_ops`` runs one; ``run.py --collect`` runs none."""
     collect_only = "--collect" in argv

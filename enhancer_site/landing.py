@@ -9,7 +9,8 @@ from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from apps.uploads.operation_text import describe_operations
+from apps.imaging.operations import availability
+from apps.uploads.operation_text import COLOUR_OUTPUTS, SENTENCES, describe_operations
 
 
 @cache
@@ -26,7 +27,15 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("uploads:new")
     shown = examples()
-    operations = [
-        {**operation, "example": shown.get(operation["name"])} for operation in describe_operations()
-    ]
+    # Only what this server can do is advertised, each with the example it made.
+    available = {name for name, reason in availability().items() if not reason}
+    operations = []
+    for operation in describe_operations():
+        if operation["name"] not in available:
+            continue
+        example = shown.get(operation["name"])
+        # The card claims no colour version its example does not show.
+        if example and example["output"] not in COLOUR_OUTPUTS:
+            operation["sentence"] = str(SENTENCES.get(f"{operation['name']}-no-colour", operation["sentence"]))
+        operations.append({**operation, "example": example})
     return render(request, "landing.html", {"operations": operations})

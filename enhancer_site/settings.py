@@ -1,15 +1,24 @@
 """All configuration comes from the environment; every variable has a working local default.
 
-Production (``DJANGO_DEBUG=false``) refuses to start without ``DJANGO_SECRET_KEY`` and
-``DJANGO_ALLOWED_HOSTS``, so a forgotten secret is a crash, not a silent default.
+Three modes, by ``DJANGO_DEBUG``:
+
+* unset — a local run (``make run``, ``manage.py`` commands on a checkout): Django's debug pages
+  off (visitors get the site's own 404/500 pages), plain http on 127.0.0.1/localhost, a secret
+  key made once and kept in var/secret_key, static files served by WhiteNoise;
+* ``true`` — the same with Django's debug pages (``make run DEBUG=1``);
+* ``false`` — production: refuses to start without ``DJANGO_SECRET_KEY`` and
+  ``DJANGO_ALLOWED_HOSTS`` (a forgotten secret is a crash, not a silent default), HTTPS on.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
 import environ
+
+from apps.common import log_format
 
 # The engine's one list of operation names (a light import: no numpy, no Django).
 from apps.imaging.operation import NAMES as OPERATION_NAMES
@@ -24,15 +33,39 @@ VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional; real environment variables win
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 TESTING = env.bool("ENHANCER_TESTING", default=False)
+# Production is asked for by name (DJANGO_DEBUG=false, as the image and compose set it).
+PRODUCTION = bool(os.environ.get("DJANGO_DEBUG", "").strip()) and not DEBUG
 
-if DEBUG:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
-    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
-else:
+
+def _local_secret_key() -> str:
+    """A key for this checkout, made on first use and kept (0600), so sessions survive restarts
+    without a well-known default key. Written whole then linked into place: the web server and
+    the workers start together, and none may read a half-written key."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        import secrets
+        import tempfile
+
+        descriptor, draft = tempfile.mkstemp(dir=VAR_DIR, prefix=".secret_key-")  # 0600
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: its key is the one
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
+
+
+if PRODUCTION:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY")
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+else:
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _local_secret_key()
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,9 +84,14 @@ INSTALLED_APPS = [
     "apps.history",
     "apps.face_registry",
     "apps.api",
+    "apps.monitoring",
 ]
 
 MIDDLEWARE = [
+    # Before everything: every answer, a refusal included, carries its X-Request-ID and is
+    # counted (apps/monitoring).
+    "apps.common.request_id.RequestIdMiddleware",
+    "apps.common.metrics.HttpMetricsMiddleware",
     # First: an oversized body is refused before anything reads or spools it.
     "enhancer_site.request_limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -151,12 +189,15 @@ STORAGES = {
     "default": _MEDIA_STORAGE.backend,
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION and not TESTING
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
+# A local run serves static files through WhiteNoise with or without debug (runserver serves
+# none with DEBUG off), straight from the apps' folders, so it works before any collectstatic.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 # Requests carry whole photos; Django's own caps must not be lower than the image limit.
 ENHANCER_MAX_UPLOAD_BYTES = env.int("ENHANCER_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ENHANCER_MAX_PIXELS = env.int("ENHANCER_MAX_PIXELS", default=50_000_000)
@@ -306,15 +347,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Every line carries the request id it was written for; ENHANCER_LOG_FORMAT=json makes each
+# line one JSON object (apps/common/log_format.py).
+LOGGING = log_format.logging_config(env.str("LOG_LEVEL", default="INFO"))
 
-if not DEBUG:
+# /metrics (apps/monitoring): Prometheus sends "Authorization: Bearer <token>", or scrapes from
+# one of these networks (loopback by default); anyone else gets a 404.
+ENHANCER_METRICS_TOKEN = env.str("ENHANCER_METRICS_TOKEN", default="")
+ENHANCER_METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network.strip(), strict=False)
+    for network in env.list("ENHANCER_METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+    if network.strip()
+]
+
+if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True

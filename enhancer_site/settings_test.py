@@ -6,6 +6,8 @@ from pathlib import Path
 _VAR = Path(__file__).resolve().parent.parent / "var" / "test"
 os.environ.setdefault("ENHANCER_VAR_DIR", str(_VAR))
 os.environ.setdefault("MEDIA_ROOT", str(_VAR / "media"))
+# The models `make install` put in place (var/models), as a default install has them.
+os.environ.setdefault("ENHANCER_MODEL_DIR", str(_VAR.parent / "models"))
 os.environ["ENHANCER_TESTING"] = "1"
 os.environ.setdefault("DJANGO_DEBUG", "true")
 

@@ -31,7 +31,7 @@ SIDE = 560
 
 def degraded(data: bytes) -> bytes:
     """The fixture as a worn copy would be: smaller, grainy, saved as a low-quality JPEG. No
-    fixture needs repair as it is (restore rightly leaves them alone)."""
+    fixture crosses a repair threshold as it is (restore would give only its gentle correction)."""
     image = Image.open(io.BytesIO(data)).convert("RGB")
     image = image.resize((240, round(240 * image.height / image.width)), Image.Resampling.LANCZOS)
     pixels = np.asarray(image).astype(np.float32)

@@ -27,6 +27,11 @@ pids+=($!)
 
 echo
 echo "Enhancer is running at http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)"
+if [ "${DJANGO_DEBUG:-}" = "true" ]; then
+  echo "Django's debug pages are on (DEBUG=1)."
+else
+  echo "Errors show the site's own pages; 'make run DEBUG=1' shows Django's debug pages instead."
+fi
 echo "Press Ctrl-C to stop the web server and the workers."
 echo
 # Whichever stops first (a crash, or Ctrl-C) takes the other down with it.

@@ -34,5 +34,14 @@ case "$queue" in
     ;;
 esac
 export ENHANCER_THREADS=$threads OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
+# Metrics (apps/monitoring/celery_hooks.py): this worker's processes write to a folder of its
+# own (a new private temporary one, removed when the worker stops, unless
+# PROMETHEUS_MULTIPROC_DIR names one, emptied at start); ENHANCER_METRICS_PORT (unset: off)
+# serves their sum.
+if [ -z "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+  PROMETHEUS_MULTIPROC_DIR=$(mktemp -d -t "enhancer-metrics-$queue.XXXXXX")
+  export ENHANCER_METRICS_DIR_TEMPORARY=1
+fi
+export PROMETHEUS_MULTIPROC_DIR
 exec nice -n "$niceness" "$PY" -m celery -A enhancer_site worker -Q "$queue" \
   --concurrency "$concurrency" -n "$queue@%h" --loglevel=INFO "$@"

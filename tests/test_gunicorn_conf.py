@@ -47,7 +47,8 @@ def test_the_access_log_leaves_out_query_strings(monkeypatch):
         "HTTP_REFERER": f"https://example.com/?oauth_token={SECRET}",
     }
     atoms = logger.atoms(_Response(), {}, environ, datetime.timedelta(milliseconds=12))
-    line = config.access_log_format % atoms
+    # Wrapped as gunicorn's access() wraps them (header atoms such as the request id's).
+    line = config.access_log_format % logger.atoms_wrapper_class(atoms)
     assert "/rest/2.0/image-process/v1/dehaze" in line
     assert SECRET not in line
 

@@ -14,6 +14,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import ApiClient, hash_secret
+from apps.common import metrics
+from apps.imaging.errors import EnhancerError
 
 from .models import BaiduAccessToken, UsageCounter
 
@@ -94,8 +96,10 @@ def take_request(client: ApiClient) -> None:
     now = timezone.now()
     day, minute = f"d:{now:%Y-%m-%d}", f"m:{now:%Y-%m-%dT%H:%M}"
     if client.rate_limit_per_minute and not _take(client, minute, client.rate_limit_per_minute):
+        metrics.refused(metrics.RATE_LIMITED)
         raise LimitExceeded("rate")
     if client.daily_quota and not _take(client, day, client.daily_quota):
+        metrics.refused(EnhancerError.QUOTA_EXCEEDED)
         raise LimitExceeded("daily")
     # Old buckets are only history; dropping them keeps the table at two rows per client.
     UsageCounter.objects.filter(client=client).exclude(bucket__in=(day, minute)).delete()
@@ -110,4 +114,5 @@ def take_jobs(client: ApiClient, jobs: int) -> None:
         return
     day = f"d:{timezone.now():%Y-%m-%d}"
     if not _take(client, day, client.daily_quota, extra):
+        metrics.refused(EnhancerError.QUOTA_EXCEEDED)
         raise LimitExceeded("daily")

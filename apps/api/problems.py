@@ -27,6 +27,7 @@ ENHANCER_STATUS = {
 }
 
 TITLES = {
+    207: "Some files were refused",
     400: "Bad request",
     401: "Not authenticated",
     403: "Forbidden",
@@ -42,6 +43,19 @@ TITLES = {
     500: "Internal error",
     503: "Unavailable",
 }
+
+
+class FilesRefused(Exception):
+    """Every file of a job request was refused; the answer lists each with its reason."""
+
+    def __init__(self, refused: list) -> None:
+        super().__init__("every file was refused")
+        self.refused = refused
+
+
+def refused_detail(accepted: int, refused: list) -> str:
+    names = "; ".join(f"{item.name}: {item.error.message}" for item in refused)
+    return f"{accepted} of {accepted + len(refused)} files accepted; refused: {names}"
 
 
 def problem_body(status_code: int, code: str, detail: str, **extra) -> dict:
@@ -61,6 +75,15 @@ def problem(status_code: int, code: str, detail: str, **extra) -> Response:
 
 
 def handle(exc, context):
+    if isinstance(exc, FilesRefused):
+        # The first file's error sets the status and code (as when one file is sent); every
+        # refused file is listed.
+        first = exc.refused[0].error
+        detail = first.message if len(exc.refused) == 1 else refused_detail(0, exc.refused)
+        return problem(
+            ENHANCER_STATUS.get(first.code, 400), first.code, detail,
+            errors={"files": [item.as_dict() for item in exc.refused]},
+        )
     if isinstance(exc, EnhancerError):
         return problem(ENHANCER_STATUS.get(exc.code, 400), exc.code, exc.message)
     if isinstance(exc, Http404):

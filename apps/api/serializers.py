@@ -144,3 +144,21 @@ class JobCreateSerializer(serializers.Serializer):
 
 class JobListSerializer(serializers.Serializer):
     jobs = JobSerializer(many=True)
+
+
+class RefusedFileSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="the file's place among the request's files, from 0")
+    name = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RefusedFilesSerializer(serializers.Serializer):
+    files = RefusedFileSerializer(many=True)
+
+
+class PartialSerializer(ProblemSerializer):
+    """207: the jobs made from the good files, and each refused file with its reason."""
+
+    jobs = JobSerializer(many=True)
+    errors = RefusedFilesSerializer()

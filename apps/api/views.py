@@ -21,16 +21,22 @@ from rest_framework.response import Response
 
 from apps.accounts.models import ApiClient
 from apps.common.files import private_file_response
-from apps.common.images import read_upload, validate_image
+from apps.common.images import validate_uploads
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, services
 from apps.uploads.files import output_filename
 from apps.uploads.models import Job
 
-from . import access
+from . import access, problems
 from .authentication import QuotaExceeded
 from .models import IdempotentRequest, JobWebhook
-from .serializers import JobCreateSerializer, JobListSerializer, JobSerializer, ProblemSerializer
+from .serializers import (
+    JobCreateSerializer,
+    JobListSerializer,
+    JobSerializer,
+    PartialSerializer,
+    ProblemSerializer,
+)
 
 PROBLEM = "application/problem+json"
 PROBLEMS = {
@@ -61,6 +67,10 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         parameters=[IDEMPOTENCY_KEY],
         responses={
             202: JobListSerializer, 200: JobListSerializer, **PROBLEMS,
+            (207, PROBLEM): OpenApiResponse(
+                PartialSerializer,
+                description="Some files were refused: the jobs of the others, and why each refused one was",
+            ),
             (413, PROBLEM): OpenApiResponse(ProblemSerializer, description="Image too large"),
             (422, PROBLEM): OpenApiResponse(ProblemSerializer, description="Cannot run here"),
         },
@@ -103,11 +113,12 @@ class JobViewSet(
             earlier = IdempotentRequest.objects.filter(client=client, key=key).first()
             if earlier:
                 return self._jobs_response(earlier.job_uuids, status.HTTP_200_OK)
-        # Every file is decoded and checked before anything is stored.
-        images = [
-            validate_image(read_upload(upload), upload.name or "upload")
-            for upload in form.validated_data["files"]
-        ]
+        # Every file is decoded and checked before anything is stored; a bad one is refused on
+        # its own (reported by index and name) and the good ones still get their jobs.
+        accepted, refused = validate_uploads(form.validated_data["files"])
+        if not accepted:
+            raise problems.FilesRefused(refused)
+        images = [image for _index, image in accepted]
         data = form.validated_data
         if client:
             try:
@@ -140,13 +151,22 @@ class JobViewSet(
             if remembered is not None:
                 IdempotentRequest.objects.filter(pk=remembered.pk).delete()
             raise
-        return self._jobs_response([str(job.uuid) for job in jobs], status.HTTP_202_ACCEPTED)
+        uuids = [str(job.uuid) for job in jobs]
+        if refused:
+            # 207: the good files are jobs now, the rest were refused; one body says both.
+            return problems.problem(
+                status.HTTP_207_MULTI_STATUS, "files_refused", problems.refused_detail(len(jobs), refused),
+                jobs=self._jobs_data(uuids), errors={"files": [item.as_dict() for item in refused]},
+            )
+        return self._jobs_response(uuids, status.HTTP_202_ACCEPTED)
 
-    def _jobs_response(self, uuids: list[str], code: int) -> Response:
+    def _jobs_data(self, uuids: list[str]) -> list:
         jobs = {str(job.uuid): job for job in self.get_queryset().filter(uuid__in=uuids)}
         ordered = [jobs[uuid] for uuid in uuids if uuid in jobs]
-        serializer = JobSerializer(ordered, many=True, context=self.get_serializer_context())
-        return Response({"jobs": serializer.data}, status=code)
+        return JobSerializer(ordered, many=True, context=self.get_serializer_context()).data
+
+    def _jobs_response(self, uuids: list[str], code: int) -> Response:
+        return Response({"jobs": self._jobs_data(uuids)}, status=code)
 
     def perform_destroy(self, instance: Job) -> None:
         services.delete_job(instance)

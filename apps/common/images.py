@@ -44,3 +44,28 @@ def read_upload(upload) -> bytes:
 def validate_image(data: bytes, name: str) -> ValidatedImage:
     """Decode the whole image under the configured limits; raise EnhancerError if it is unfit."""
     return ValidatedImage(data, name[:255], codec.inspect(data, image_limits()))
+
+
+@dataclass(frozen=True)
+class Refused:
+    """One file of a batch that was left out: its place in the request, its name and why."""
+
+    index: int
+    name: str
+    error: EnhancerError
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "name": self.name, "code": self.error.code, "message": self.error.message}
+
+
+def validate_uploads(uploads) -> tuple[list[tuple[int, ValidatedImage]], list[Refused]]:
+    """Each upload checked on its own: a bad file is refused with its reason and never costs the
+    good ones their jobs. The good ones keep their index in the request."""
+    accepted, refused = [], []
+    for index, upload in enumerate(uploads):
+        name = upload.name or "upload"
+        try:
+            accepted.append((index, validate_image(read_upload(upload), name)))
+        except EnhancerError as error:
+            refused.append(Refused(index, name[:255], error))
+    return accepted, refused

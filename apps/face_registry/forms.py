@@ -6,11 +6,20 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.common.forms import MultipleFileField
 
-from .services import MAX_PERSON_ID
-
 
 class SpaceForm(forms.Form):
-    name = forms.CharField(max_length=100, required=False, label=_("Name"))
+    # People tell their spaces apart by name ("Family", "Office"); the number 0–9 is only the
+    # API's handle for it.
+    name = forms.CharField(
+        max_length=100, label=_("Name"),
+        error_messages={"required": _("Give the space a name, such as “Family”.")},
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(self.fields["name"].error_messages["required"])
+        return name
 
 
 class PersonNameForm(forms.Form):
@@ -18,20 +27,26 @@ class PersonNameForm(forms.Form):
 
 
 class EnrollForm(forms.Form):
-    """Photos of one person; on a space page the person is picked (or created) by number."""
+    """Photos of one person; on a space page the person is a new one (named here) or one of the
+    space's persons, picked by name — the number is the API's handle, not something to type."""
 
-    person_id = forms.IntegerField(
-        min_value=0, max_value=MAX_PERSON_ID, required=False, label=_("Person number"),
-        help_text=_("Leave empty for a new person."),
+    person_id = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, label=_("Person"),
     )
-    name = forms.CharField(max_length=100, required=False, label=_("Name"))
+    name = forms.CharField(
+        max_length=100, required=False, label=_("Name"), help_text=_("For a new person."),
+    )
     photos = MultipleFileField(label=_("Photos (one face each)"))
 
-    def __init__(self, *args, with_person: bool = True, **kwargs):
+    def __init__(self, *args, with_person: bool = True, persons=(), **kwargs):
         super().__init__(*args, **kwargs)
         if not with_person:
             del self.fields["person_id"]
             del self.fields["name"]
+            return
+        self.fields["person_id"].choices = [("", _("A new person"))] + [
+            (person.person_id, person.title) for person in persons
+        ]
 
     def clean_photos(self):
         photos = self.cleaned_data["photos"]

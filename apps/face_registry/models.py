@@ -64,7 +64,13 @@ class Space(models.Model):
 
     @property
     def title(self) -> str:
-        return self.name or gettext("Space %(number)s") % {"number": self.number}
+        # A web space is named by its owner when made; one a program made through the API
+        # without a name is still told apart from the named ones.
+        if self.name:
+            return self.name
+        if self.client_id:
+            return gettext("API space %(number)s") % {"number": self.number}
+        return gettext("Unnamed space")
 
 
 class Person(models.Model):

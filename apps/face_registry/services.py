@@ -9,6 +9,7 @@ that one space, so nothing can reach another owner's persons.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
+from apps.common import metrics
 from apps.common.images import image_limits
 from apps.imaging import codec
 from apps.imaging import faces as engine
@@ -38,6 +40,22 @@ log = logging.getLogger(__name__)
 # 0.90 is the middle of that gap and equals dlib's own LFW-validated euclidean threshold of 0.6
 # for descriptors of norm ~1.38.
 MATCH_SIMILARITY = 0.90
+# The threshold grows with the space: the more strangers' faces a space holds, the likelier one
+# of them lands above any fixed threshold by chance (bench/bench_false_matches.py measured it
+# with 100,000 distractor identities; docs/face_threshold.md). MATCH_SIMILARITY up to
+# THRESHOLD_BASE_FACES faces, THRESHOLD_PER_DECADE more for each tenfold beyond, at most
+# THRESHOLD_MAX.
+THRESHOLD_BASE_FACES = 1_000
+THRESHOLD_PER_DECADE = 0.02
+THRESHOLD_MAX = 0.96
+
+
+def match_threshold(faces: int) -> float:
+    """The similarity a face needs to be taken for someone in a space of ``faces`` faces."""
+    if faces <= THRESHOLD_BASE_FACES:
+        return MATCH_SIMILARITY
+    decades = math.log10(faces / THRESHOLD_BASE_FACES)
+    return min(THRESHOLD_MAX, MATCH_SIMILARITY + THRESHOLD_PER_DECADE * decades)
 
 # VK's wording for both set failures (no face, several faces); partners match on it.
 SET_NEEDS_ONE_FACE = "face set required only one face per image"
@@ -241,6 +259,7 @@ class RecognizeResult:
     persons_created: bool = False
 
 
+@metrics.timed_recognition
 def recognize(
     space: Space, image: bytes | Picture, image_name: str, create_new: bool
 ) -> RecognizeResult:
@@ -251,17 +270,21 @@ def recognize(
         return RecognizeResult(analysis.width, analysis.height, [])
     snapshot = face_index.for_space(space.pk)
     matches = [snapshot.search(face.embedding) for face in analysis.faces]
+    threshold = match_threshold(snapshot.size)
     created: set[int] = set()
-    if create_new and any(not _accepted(found) for found in matches):
-        matches, created = _create_unknown(space, analysis, image_name, matches, snapshot)
+    if create_new and any(not _accepted(found, threshold) for found in matches):
+        matches, created = _create_unknown(space, analysis, image_name, matches, snapshot, threshold)
     results = [
-        _recognized(face, found, created) for face, found in zip(analysis.faces, matches, strict=True)
+        _recognized(face, found, created, threshold)
+        for face, found in zip(analysis.faces, matches, strict=True)
     ]
     return RecognizeResult(analysis.width, analysis.height, results, bool(created))
 
 
-def _accepted(found: list[face_index.Match]) -> list[face_index.Match]:
-    return [match for match in found if match.similarity >= MATCH_SIMILARITY]
+def _accepted(
+    found: list[face_index.Match], threshold: float = MATCH_SIMILARITY
+) -> list[face_index.Match]:
+    return [match for match in found if match.similarity >= threshold]
 
 
 def _create_unknown(
@@ -270,6 +293,7 @@ def _create_unknown(
     image_name: str,
     matches: list[list[face_index.Match]],
     snapshot: face_index.SpaceIndex,
+    threshold: float = MATCH_SIMILARITY,
 ) -> tuple[list[list[face_index.Match]], set[int]]:
     """Give each still-unknown face a new person, one creator per space at a time.
 
@@ -283,24 +307,24 @@ def _create_unknown(
         locked = _lock_space(space)
         if locked.version != snapshot.version:
             snapshot = face_index.for_space(space.pk)
-        # Exact here, though a big space's search outside the lock is approximate (IVF): a
-        # person the prefilter missed must not be created a second time. This path runs only
-        # for unknown faces, so the full scan (~25–70 ms at 1M faces) is rare.
+        # Exact here, though a big space's search outside the lock is approximate (IVF, 8-bit
+        # codes): a person the prefilter missed must not be created a second time. This path
+        # runs only for unknown faces, so the full scan (~30 ms at 1M faces) is rare.
         matches = [
-            found if _accepted(found) else snapshot.search(face.embedding, exact=True)
+            found if _accepted(found, threshold) else snapshot.search(face.embedding, exact=True)
             for face, found in zip(analysis.faces, matches, strict=True)
         ]
         next_id = next_person_id(locked)
         new_people: list[tuple[int, np.ndarray]] = []
         for position, face in enumerate(analysis.faces):
-            if _accepted(matches[position]):
+            if _accepted(matches[position], threshold):
                 continue
             query = face_index.normalise(face.embedding)
             # A second face of someone created a moment ago in this same photo joins them.
             same = [
                 face_index.Match(pid, float(vector @ query))
                 for pid, vector in new_people
-                if float(vector @ query) >= MATCH_SIMILARITY
+                if float(vector @ query) >= threshold
             ]
             if same:
                 matches[position] = sorted(same, key=lambda m: -m.similarity)
@@ -319,9 +343,10 @@ def _create_unknown(
 
 
 def _recognized(
-    face: engine.Face, found: list[face_index.Match], created: set[int]
+    face: engine.Face, found: list[face_index.Match], created: set[int],
+    threshold: float = MATCH_SIMILARITY,
 ) -> RecognizedFace:
-    accepted = _accepted(found)
+    accepted = _accepted(found, threshold)
     person_id = accepted[0].person_id if accepted else None
     similarity = None
     if accepted:

@@ -21,6 +21,7 @@ from apps.common.images import image_limits, read_upload
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
 from apps.uploads.error_text import translate_error
+from apps.uploads.operation_text import join_list
 
 from . import services
 from .forms import EnrollForm, PersonNameForm, RecognizeForm, SpaceForm
@@ -99,7 +100,7 @@ def space_detail(request: HttpRequest, space_uuid) -> HttpResponse:
             "space": space,
             "persons": persons,
             "rename_form": rename,
-            "enroll_form": EnrollForm(initial={"person_id": services.next_person_id(space)}),
+            "enroll_form": EnrollForm(persons=persons),
             "recognize_form": RecognizeForm(),
         },
     )
@@ -109,7 +110,7 @@ def space_detail(request: HttpRequest, space_uuid) -> HttpResponse:
 @require_POST
 def space_enroll(request: HttpRequest, space_uuid) -> HttpResponse:
     space = owned_space(request, space_uuid)
-    form = EnrollForm(request.POST, request.FILES)
+    form = EnrollForm(request.POST, request.FILES, persons=Person.objects.filter(space=space))
     if not form.is_valid():
         for error in form.errors.values():
             messages.error(request, " ".join(error))
@@ -176,24 +177,34 @@ def space_recognize(request: HttpRequest, space_uuid) -> HttpResponse:
             context.update(
                 result=result,
                 rows=rows,
-                boxes=[_overlay_box(face, person) for face, person in rows],
-                # Labels about 1/30 of the photo's long side, whatever its resolution.
-                label_size=max(12, max(result.width, result.height) // 30),
-                label_outline=max(1, max(result.width, result.height) // 400),
-                attribute_size=max(10, max(result.width, result.height) // 45),
+                boxes=[_overlay_box(face, person, result.width, result.height) for face, person in rows],
                 photo_name=upload.name,
                 preview=base64.b64encode(preview).decode("ascii"),
             )
     return render(request, "face_registry/recognize.html", context)
 
 
-def _overlay_box(face: services.RecognizedFace, person: Person | None) -> dict:
+def _overlay_box(face: services.RecognizedFace, person: Person | None, width: int, height: int) -> dict:
     left, top, right, bottom = face.box
+    # The name goes under the box, or over it when the box reaches the bottom of the photo, or
+    # inside its top when it fills the photo (label.below / .above / .inside in the stylesheet).
+    if bottom <= height * 0.85:
+        place, anchor = "below", bottom
+    elif top >= height * 0.15:
+        place, anchor = "above", top
+    else:
+        place, anchor = "inside", max(top, 0)
     return {
         "x": left,
         "y": top,
         "width": right - left,
         "height": bottom - top,
+        # Held by the box's left edge, or by its right edge on the right half of the photo, so
+        # the label grows inwards and never off the picture.
+        "side": (f"left: {max(left, 0) / width * 100:.2f}%" if left + right <= width
+                 else f"right: {max(width - right, 0) / width * 100:.2f}%"),
+        "top_percent": f"{anchor / height * 100:.2f}",
+        "kind": f"{'known' if person else 'unknown'} {place}",
         "tag": face.tag,
         # An unknown face's tag is "undefined" (as VK answers); people read "unknown".
         "label": person.title if person else _("unknown"),
@@ -209,8 +220,9 @@ def _attributes(face: services.RecognizedFace) -> str:
     if sex:
         parts.append(sex)
     if face.age is not None:
-        parts.append(_("%(age)d years") % {"age": round(face.age)})
-    text = ", ".join(parts)
+        age = round(face.age)
+        parts.append(ngettext("%(age)d year", "%(age)d years", age) % {"age": age})
+    text = join_list(parts)
     if face.emotion:
         text = f"{text} · {face.emotion}" if text else face.emotion
     return text

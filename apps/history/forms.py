@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from apps.uploads.forms import operation_choices
@@ -13,7 +14,8 @@ def _operation_choices() -> list[tuple[str, str]]:
 
 
 def _status_choices() -> list[tuple[str, str]]:
-    return [("", _("Any status"))] + [(value, status_label(value)) for value in Job.Status.values]
+    # Capitalised like "Any status" beside them (the labels are lower case for use in sentences).
+    return [("", _("Any status"))] + [(value, capfirst(status_label(value))) for value in Job.Status.values]
 
 
 class HistoryFilterForm(forms.Form):

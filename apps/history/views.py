@@ -5,21 +5,25 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.common.files import private_file_response
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, partial, services
 from apps.uploads.error_text import translate_error
-from apps.uploads.models import Job
+from apps.uploads.models import Job, Output
 from apps.uploads.operation_text import wait_text
 from apps.uploads.views import owned_job
 
-from . import archive
+from . import archive, thumbnails
 from .forms import HistoryFilterForm
 
 PAGE_SIZE = 24
@@ -29,6 +33,8 @@ PAGE_SIZE = 24
 def job_list(request: HttpRequest) -> HttpResponse:
     filters = HistoryFilterForm(request.GET)
     jobs = costs.with_queue(filters.filter(Job.objects.filter(owner=request.user)))
+    # The count lets the list say "nothing was produced" beside a job that is done.
+    jobs = jobs.annotate(has_outputs=Exists(Output.objects.filter(job=OuterRef("pk"))))
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
     backlog = costs.Backlog()
     for job in page.object_list:
@@ -81,10 +87,34 @@ def bulk_delete(request: HttpRequest) -> HttpResponse:
         )
     else:
         messages.error(request, _("Choose the jobs to delete first."))
+    return _back(request)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         return redirect(back)
     return redirect("history:list")
+
+
+@login_required
+@require_POST
+def bulk_zip(request: HttpRequest) -> HttpResponseBase:
+    """The results of the chosen jobs in one zip; ids that are not the requester's are ignored,
+    never revealed (their names would show in the archive)."""
+    jobs = list(
+        Job.objects.filter(owner=request.user, uuid__in=_uuids(request.POST.getlist("jobs")))
+        .filter(outputs__isnull=False)
+        .distinct()
+        .prefetch_related(Prefetch("outputs", queryset=Output.objects.order_by("id")))
+    )
+    if not jobs:
+        messages.error(request, _("None of the chosen jobs has results to download."))
+        return _back(request)
+    name = archive.zip_filename(jobs[0]) if len(jobs) == 1 else f"enhancer-{len(jobs)}-jobs.zip"
+    return FileResponse(
+        archive.jobs_zip(jobs), as_attachment=True, filename=name, content_type="application/zip"
+    )
 
 
 def _uuids(values: list[str]) -> list[uuid.UUID]:
@@ -109,6 +139,16 @@ def job_zip(request: HttpRequest, job_uuid) -> FileResponse:
         filename=archive.zip_filename(job),
         content_type="application/zip",
     )
+
+
+@login_required
+@require_GET
+def job_thumbnail(request: HttpRequest, job_uuid) -> HttpResponseBase:
+    """The job's history tile: its result when it has one, else the photo as sent."""
+    job = owned_job(request, job_uuid)
+    name = thumbnails.result_thumbnail(job)
+    field = FieldFile(job, Job._meta.get_field("thumbnail"), name) if name else job.thumbnail
+    return private_file_response(field, "thumbnail.jpg", False)
 
 
 @login_required

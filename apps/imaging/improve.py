@@ -2,10 +2,11 @@
 
 Outputs:
 
-* ``improved`` — the restored photo; absent when ``restore`` finds nothing to repair;
+* ``improved`` — the restored photo (a gentle correction when little was wrong; VK allows it
+  absent, but whoever asks for a restored photo gets one);
 * ``colored`` — the photo (as sent) colorized; only for B/W photos with a colorizer installed;
-* ``colorized_improved`` — the restored photo colorized (the original when no repair was
-  needed); same conditions as ``colored``.
+* ``colorized_improved`` — the restored photo colorized (the original when a swapped-in
+  ``restore`` gave nothing); same conditions as ``colored``.
 
 ``info["bw"]`` says whether the photo was judged black-and-white (with ``info["bw_score"]``);
 when it is B/W but no colorizer is installed, ``info["colorize_unavailable"]`` says why and only

@@ -20,13 +20,15 @@ class JobAdmin(admin.ModelAdmin):
         "created_at", "duration_seconds",
     )
     list_filter = ("status", "cost_class", "operation", "source", "provider", "created_at")
-    search_fields = ("uuid", "owner__username", "input_name", "error_code", "error_message")
+    search_fields = (
+        "uuid", "owner__username", "input_name", "error_code", "error_message", "request_id"
+    )
     list_select_related = ("owner",)
     readonly_fields = (
         "preview", "uuid", "status", "progress", "error_code", "error_message", "provider", "info",
         "attempts", "input_file", "input_name", "input_format", "input_width", "input_height",
         "input_bytes", "thumbnail", "created_at", "started_at", "finished_at",
-        "cost_class", "cost_key", "estimate_seconds",
+        "cost_class", "cost_key", "estimate_seconds", "request_id", "worker", "heartbeat_at",
     )
     inlines = [OutputInline]
     date_hierarchy = "created_at"

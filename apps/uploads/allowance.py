@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
 
 from .models import WebUsage
@@ -34,8 +35,10 @@ def take(user, jobs: int) -> None:
     if not taken:
         used = WebUsage.objects.filter(user=user, day=day).values_list("count", flat=True).first()
         left = max(limit - (used or 0), 0)
-        raise EnhancerError(
+        refusal = EnhancerError(
             EnhancerError.QUOTA_EXCEEDED,
             f"Your daily allowance of {limit} jobs is spent ({left} left today, {jobs} asked). "
             "It renews at midnight UTC.",
         )
+        metrics.refused(refusal.code)
+        raise refusal

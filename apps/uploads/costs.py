@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce
 from django.dispatch import receiver
 from django.utils import timezone
 
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
 
 from .models import Job, OperationCost
@@ -233,15 +234,28 @@ def admit(operation: str, params: dict, images: Iterable) -> list[Plan]:
 
     ``params`` must already be cleaned (``services.validate_operation``).
     """
+    answers = admit_each(operation, params, images)
+    for answer in answers:
+        if isinstance(answer, EnhancerError):
+            raise answer
+    return answers
+
+
+def admit_each(operation: str, params: dict, images: Iterable) -> list[Plan | EnhancerError]:
+    """Per image, its plan or the refusal (too slow for the time limit): one photo too big for
+    the limit need not stop the others of a batch."""
     rows: dict[str, OperationCost] = {}
-    plans = [
-        plan(operation, params, image.info.width, image.info.height, rows) for image in images
-    ]
     limit = time_limit()
-    for job_plan in plans:
+    answers: list[Plan | EnhancerError] = []
+    for image in images:
+        job_plan = plan(operation, params, image.info.width, image.info.height, rows)
         if job_plan.estimate_seconds > limit:
-            raise EnhancerError(EnhancerError.OVER_TIME_LIMIT, _too_slow_message(job_plan, limit))
-    return plans
+            refusal = EnhancerError(EnhancerError.OVER_TIME_LIMIT, _too_slow_message(job_plan, limit))
+            metrics.refused(refusal.code)
+            answers.append(refusal)
+        else:
+            answers.append(job_plan)
+    return answers
 
 
 def _too_slow_message(job_plan: Plan, limit: float) -> str:
@@ -302,13 +316,15 @@ def check_wait(plans: list[Plan], wait: float) -> None:
         finish = backlog.seconds(cost_class) / workers + max(max(mine), sum(mine) / workers)
         worst = max(worst, finish)
     if worst > wait:
-        raise EnhancerError(
+        refusal = EnhancerError(
             EnhancerError.WAIT_TIMEOUT,
             f"timeout: this would finish in {humanize(worst)} (with the queue ahead), after the "
             f"{wait:.0f} s this call waits; try again later, send a smaller photo, or use the "
             "asynchronous /api/jobs/ endpoint.",
             temporary=True,
         )
+        metrics.refused(refusal.code)
+        raise refusal
 
 
 # --- queue position and ETA -------------------------------------------------------------------

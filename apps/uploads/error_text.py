@@ -22,6 +22,10 @@ from .operation_text import operation_label
 PATTERNS: list[tuple[re.Pattern[str], object]] = [
     (re.compile(r"The file is empty\."), gettext_lazy("The file is empty.")),
     (
+        re.compile(r"An operator cancelled the job before it ran\."),
+        gettext_lazy("An operator cancelled the job before it ran."),
+    ),
+    (
         re.compile(r"The file is (?P<size>[\d.]+) MB; the limit is (?P<limit>\d+) MB\."),
         gettext_lazy("The file is %(size)s MB; the limit is %(limit)s MB."),
     ),
@@ -60,22 +64,6 @@ PATTERNS: list[tuple[re.Pattern[str], object]] = [
     ),
     (re.compile(r"An internal error stopped the job\."), gettext_lazy("An internal error stopped the job.")),
     (
-        re.compile(r"black-and-white photos? (?:are )?not colorized: colorize unavailable: no colorizer model installed.*"),
-        gettext_lazy("Black-and-white photos are not colorized: no colorizer model is installed on this server."),
-    ),
-    (
-        re.compile(r"(?P<operation>\w+) unavailable: no colorizer model installed.*"),
-        gettext_lazy("%(operation)s is unavailable: no colorizer model is installed on this server."),
-    ),
-    (
-        re.compile(r"no colorizer model installed.*"),
-        gettext_lazy("no colorizer model is installed on this server"),
-    ),
-    (
-        re.compile(r"(?P<names>[a-z, ]+) unavailable: no emotion model installed \((?P<file>[^;]+); see README: manage\.py install_model\)"),
-        gettext_lazy("%(names)s are not measured: no emotion model is installed (%(file)s; see README: manage.py install_model)."),
-    ),
-    (
         re.compile(r"face set required only one face per image"),
         gettext_lazy("A photo must show exactly one face."),
     ),
@@ -90,6 +78,28 @@ PATTERNS: list[tuple[re.Pattern[str], object]] = [
     (
         re.compile(r"Send at most (?P<count>\d+) photos at once\."),
         gettext_lazy("Send at most %(count)s photos at once."),
+    ),
+]
+
+# Missing models, in every language English included: the operator's wording (a README section,
+# a command, a model file name) is for the admin pages and /healthz; a visitor learns only what
+# this server cannot do.
+USER_FACING: list[tuple[re.Pattern[str], object]] = [
+    (
+        re.compile(r"black-and-white photos? (?:are )?not colorized: colorize unavailable: .*"),
+        gettext_lazy("Black-and-white photos are not colorized: colorize is not available on this server."),
+    ),
+    (
+        re.compile(r"(?P<operation>\w+) unavailable: no colorizer model installed.*"),
+        gettext_lazy("%(operation)s is not available on this server."),
+    ),
+    (
+        re.compile(r"no colorizer model installed.*"),
+        gettext_lazy("Colorize is not available on this server."),
+    ),
+    (
+        re.compile(r"[a-z, ]+ unavailable: no emotion model installed.*"),
+        gettext_lazy("Emotion, valence and arousal are not measured on this server."),
     ),
 ]
 
@@ -115,6 +125,7 @@ GENERAL = {
     EnhancerError.QUEUE_UNAVAILABLE: gettext_lazy("The job queue cannot be reached right now; try again shortly."),
     EnhancerError.STORAGE_UNAVAILABLE: gettext_lazy("File storage cannot be reached right now; try again shortly."),
     EnhancerError.WORKER_LOST: gettext_lazy("The worker running the job stopped; it will be tried again."),
+    EnhancerError.CANCELLED: gettext_lazy("An operator cancelled the job before it ran."),
 }
 
 RETRYING = "Retrying: "
@@ -122,19 +133,36 @@ RETRYING = "Retrying: "
 
 def translate_message(message: str, code: str = "") -> str:
     """``message`` (an EnhancerError's) in the active language."""
-    if not message or (get_language() or "en").startswith("en"):
+    if not message:
+        return message
+    for pattern, sentence in USER_FACING:
+        match = pattern.fullmatch(message)
+        if match:
+            return _format(sentence, match)
+    if code == EnhancerError.UNAVAILABLE:
+        return str(GENERAL[code])  # the reason is the operator's (admin pages, /healthz)
+    if (get_language() or "en").startswith("en"):
         return message
     if message.startswith(RETRYING):
         return _("Retrying: %(reason)s") % {"reason": translate_message(message[len(RETRYING):], code)}
     for pattern, sentence in PATTERNS:
         match = pattern.fullmatch(message)
         if match:
-            values = match.groupdict()
-            if "operation" in values:
-                values["operation"] = operation_label(values["operation"])
-            return str(sentence) % values if values else str(sentence)
+            return _format(sentence, match)
     general = GENERAL.get(code)
     return f"{general} ({message})" if general else message
+
+
+def _format(sentence, match: re.Match) -> str:
+    values = match.groupdict()
+    if "operation" in values:
+        values["operation"] = operation_label(values["operation"])
+    return str(sentence) % values if values else str(sentence)
+
+
+def unavailable_text(operation: str) -> str:
+    """"Colorize is not available on this server.", for an operation a page must disable."""
+    return _("%(operation)s is not available on this server.") % {"operation": operation_label(operation)}
 
 
 def translate_error(error: EnhancerError) -> str:

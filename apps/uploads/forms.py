@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from apps.common.forms import MultipleFileField
-from apps.common.images import read_upload, validate_image
+from apps.common.images import Refused, validate_uploads
 from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 
@@ -38,8 +38,14 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Index of the file in the upload → why it was refused; the page marks each one.
-        self.file_errors: dict[int, str] = {}
+        # Files left out, each with its reason; the page marks each one and the good ones go.
+        self.refused: list[Refused] = []
+        self.photo_indexes: list[int] = []
+
+    @property
+    def file_errors(self) -> dict[int, str]:
+        """Index of the file in the upload → why it was refused, in the page's language."""
+        return {item.index: translate_error(item.error) for item in self.refused}
 
     def clean_photos(self):
         uploads = self.cleaned_data["photos"]
@@ -48,17 +54,15 @@ class UploadForm(forms.Form):
                 _("Send at most %(count)s photos at once."),
                 params={"count": settings.ENHANCER_MAX_FILES_PER_UPLOAD},
             )
-        images, errors = [], []
-        for index, upload in enumerate(uploads):
-            try:
-                images.append(validate_image(read_upload(upload), upload.name))
-            except EnhancerError as error:
-                self.file_errors[index] = translate_error(error)
-                errors.append(f"{upload.name}: {self.file_errors[index]}")
-        if errors:
-            # All or nothing: one refused photo stores none, so a fixed resend makes no twins.
-            raise forms.ValidationError(errors)
-        return images
+        accepted, self.refused = validate_uploads(uploads)
+        if not accepted:
+            raise forms.ValidationError(
+                [f"{item.name}: {translate_error(item.error)}" for item in self.refused]
+            )
+        # One refused photo no longer stops the others: the good ones get their jobs and each
+        # refused one is reported by name, so a resend of the fixed files makes no twins.
+        self.photo_indexes = [index for index, _image in accepted]
+        return [image for _index, image in accepted]
 
     def clean(self):
         cleaned = super().clean()
@@ -75,11 +79,19 @@ class UploadForm(forms.Form):
             except EnhancerError as error:
                 self.add_error("operation", translate_error(error))
             else:
-                try:
-                    # Refused now, with what would fit, rather than stopped after the time limit.
-                    cleaned["plans"] = costs.admit(
-                        operation, cleaned["params"], cleaned.get("photos") or []
-                    )
-                except EnhancerError as error:
-                    self.add_error(None, translate_error(error))
+                # Refused now, with what would fit, rather than stopped after the time limit;
+                # each photo on its own, so one too big for the limit leaves the others going.
+                photos = cleaned.get("photos") or []
+                answers = costs.admit_each(operation, cleaned["params"], photos)
+                kept = []
+                for index, image, answer in zip(self.photo_indexes, photos, answers, strict=True):
+                    if isinstance(answer, EnhancerError):
+                        self.refused.append(Refused(index, image.name, answer))
+                    else:
+                        kept.append((image, answer))
+                self.refused.sort(key=lambda item: item.index)
+                if photos and not kept:
+                    self.add_error(None, translate_error(answers[0]))
+                cleaned["photos"] = [image for image, _plan in kept]
+                cleaned["plans"] = [job_plan for _image, job_plan in kept]
         return cleaned

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from apps.common import request_id
+
 
 def _input_path(job: Job, filename: str) -> str:
     return f"jobs/{job.owner_id}/{job.uuid}/input.{job.input_format.lower() or 'bin'}"
@@ -62,6 +64,9 @@ class Job(models.Model):
     # The cost-model row this job is estimated by, and what it predicted at submission.
     cost_key = models.CharField(max_length=200, blank=True)
     estimate_seconds = models.FloatField(default=0.0)
+    # The request that made the job (X-Request-ID, apps/common/request_id.py): the worker's
+    # log lines for the job carry it too.
+    request_id = models.CharField(max_length=64, blank=True, default=request_id.current)
 
     input_file = models.FileField(upload_to=_input_path, max_length=255)
     input_name = models.CharField(max_length=255, blank=True)

@@ -6,13 +6,14 @@ operation or an output goes through here so that it is translated in one place.
 
 from __future__ import annotations
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.imaging import operations
 
 from . import costs
 from .models import Job
+from .partial import operation_notes
 
 # In the order the pages list them: the most asked-for first.
 LABELS = {
@@ -33,6 +34,11 @@ SENTENCES = {
     "improve": _(
         "Restores the photo and, when it is black-and-white, also gives a colorized version."
     ),
+    # Said instead where no colorizer is installed: no promise of a colour version.
+    "improve-no-colour": _(
+        "Restores the photo: removes noise, JPEG blocks and scratches, sharpens and fixes faded "
+        "colours."
+    ),
     "upscale": _(
         "Makes the photo 2 or 4 times larger with a neural network that draws in the missing "
         "detail, for photos or for drawings."
@@ -49,6 +55,8 @@ OUTPUTS = {
     "dehazed": _("dehazed"),
     "contrasted": _("contrast enhanced"),
 }
+
+COLOUR_OUTPUTS = ("colored", "colorized_improved")
 
 STATUSES = {
     "queued": _("queued"),
@@ -75,8 +83,19 @@ def output_label(kind: str) -> str:
     return str(OUTPUTS.get(kind, kind))
 
 
-def status_label(status: str) -> str:
+# A job an operator cancelled ends as failed with this code; its owner reads "cancelled".
+CANCELLED = _("cancelled")
+
+
+def status_label(status: str, error_code: str = "") -> str:
+    if status == "failed" and error_code == "cancelled":
+        return str(CANCELLED)
     return str(STATUSES.get(status, status))
+
+
+def join_list(items) -> str:
+    """"a, b, c" with the language's own separator (Chinese lists take "、", not ", ")."""
+    return pgettext("list separator", ", ").join(str(item) for item in items)
 
 
 def describe_params(params: dict) -> str:
@@ -87,22 +106,31 @@ def describe_params(params: dict) -> str:
             parts.append(f"×{value}")
         else:
             parts.append(str(PARAMETER_VALUES.get((key, value), f"{PARAMETER_NAMES.get(key, key)} {value}")))
-    return ", ".join(parts)
+    return join_list(parts)
 
 
 def describe_operations() -> list[dict]:
-    """Every registered operation, in the order people usually want them, with its texts."""
+    """Every registered operation, in the order people usually want them, with its texts: what
+    it does and gives on this server (``improve`` promises colour only with a colorizer)."""
     order = [name for name in LABELS if name in operations.REGISTRY]
     order += [name for name in operations.REGISTRY if name not in LABELS]
-    return [
-        {
-            "name": name,
-            "label": operation_label(name),
-            "sentence": str(SENTENCES.get(name, "")),
-            "outputs": [output_label(kind) for kind in operations.REGISTRY[name].outputs],
-        }
-        for name in order
-    ]
+    colourless = operation_notes()
+    described = []
+    for name in order:
+        kinds = operations.REGISTRY[name].outputs
+        sentence = SENTENCES.get(name, "")
+        if name in colourless:
+            kinds = [kind for kind in kinds if kind not in COLOUR_OUTPUTS]
+            sentence = SENTENCES.get(f"{name}-no-colour", sentence)
+        described.append(
+            {
+                "name": name,
+                "label": operation_label(name),
+                "sentence": str(sentence),
+                "outputs": [output_label(kind) for kind in kinds],
+            }
+        )
+    return described
 
 
 def duration_text(seconds: float) -> str:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps import providers
+from apps.common import metrics
 from apps.common.images import ValidatedImage, validate_image
 from apps.imaging import codec, operations
 from apps.imaging.errors import EnhancerError
@@ -75,12 +76,14 @@ def create_jobs(
             cleanup.empty_folder(cleanup.job_folder(job))
         if isinstance(error, OSError):
             log.error("could not store an upload: %s", error)
-            raise EnhancerError(
+            refusal = EnhancerError(
                 EnhancerError.STORAGE_UNAVAILABLE,
                 "The photo could not be saved: the server's storage is full or not writable. "
                 "Nothing was stored; please try again later.",
                 temporary=True,
-            ) from None
+            )
+            metrics.refused(refusal.code)
+            raise refusal from None
         raise
     return jobs
 
@@ -133,12 +136,15 @@ def _enqueue_on_commit(jobs: list[Job]) -> None:
         except Exception:
             log.exception("could not queue jobs %s; withdrawing them", [job.uuid for job in jobs])
             withdraw(jobs)
+            metrics.refused(EnhancerError.QUEUE_UNAVAILABLE)
             raise EnhancerError(
                 EnhancerError.QUEUE_UNAVAILABLE,
                 "The job queue is not reachable right now, so nothing was stored. "
                 "Please try again in a minute.",
                 temporary=True,
             ) from None
+        for job in jobs:
+            metrics.job_submitted(job)
 
     transaction.on_commit(publish_or_withdraw)
 

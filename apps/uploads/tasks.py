@@ -8,6 +8,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
 
 from . import liveness, retention, services
@@ -28,6 +29,7 @@ def process_job(self, job_id: int) -> None:
     job = services.claim(job_id)
     if job is None:
         return
+    metrics.job_started(job)
     attempt = job.attempts
     # In-process (eager) runs cannot lose their worker; real ones say they are alive.
     heartbeat = nullcontext() if self.request.is_eager else liveness.Heartbeat(job)

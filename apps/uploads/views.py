@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from apps.common.files import private_file_response
@@ -15,7 +17,7 @@ from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 
 from . import costs, partial, services
-from .error_text import translate_message
+from .error_text import translate_message, unavailable_text
 from .files import input_filename, output_filename
 from .forms import UploadForm
 from .models import Job
@@ -51,7 +53,21 @@ def new(request: HttpRequest) -> HttpResponse:
                 reverse("history:detail", args=[jobs[0].uuid]) if len(jobs) == 1
                 else reverse("history:list")
             )
-            if wants_json:
+            if form.refused:
+                summary = batch_summary(len(jobs), len(form.refused))
+                if wants_json:
+                    # The page stays, so each left-out photo stays marked with its reason.
+                    return JsonResponse(
+                        {
+                            "redirect": target, "jobs": [str(job.uuid) for job in jobs],
+                            "files": {str(index): text for index, text in form.file_errors.items()},
+                            "summary": summary,
+                        }
+                    )
+                messages.warning(request, summary)
+                for item in form.refused:
+                    messages.warning(request, f"{item.name}: {form.file_errors[item.index]}")
+            elif wants_json:
                 return JsonResponse({"redirect": target, "jobs": [str(job.uuid) for job in jobs]})
             return redirect(target)
         if wants_json:
@@ -63,7 +79,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 status=max(status_code, 400),
             )
     unavailable = {
-        name: translate_message(reason) for name, reason in operations.availability().items() if reason
+        name: unavailable_text(name) for name, reason in operations.availability().items() if reason
     }
     notes = {name: translate_message(note) for name, note in partial.operation_notes().items()}
     limits = image_limits()
@@ -85,6 +101,20 @@ def new(request: HttpRequest) -> HttpResponse:
             },
         },
         status=status_code,
+    )
+
+
+def batch_summary(sent: int, refused: int) -> str:
+    """What happened to a batch of which some photos were refused, in the page's language."""
+    return " ".join(
+        (
+            ngettext("%(count)s photo was sent.", "%(count)s photos were sent.", sent) % {"count": sent},
+            ngettext(
+                "%(count)s was left out: it is marked with the reason.",
+                "%(count)s were left out: each is marked with its reason.",
+                refused,
+            ) % {"count": refused},
+        )
     )
 
 
@@ -157,7 +187,7 @@ def _status(job: Job, backlog: costs.Backlog) -> dict:
         "error_code": job.error_code,
         "error_message": job.error_message,
         # The same, in the page's language, for the browser pages' live updates.
-        "status_text": status_label(job.status),
+        "status_text": status_label(job.status, job.error_code),
         "error_text": translate_message(job.error_message, job.error_code),
         "outputs": [output.kind for output in job.outputs.all()],
         "eta_seconds": costs.eta_seconds(job, backlog),

@@ -37,8 +37,23 @@
   document.querySelectorAll('[data-role="language"]').forEach((form) => {
     const select = form.querySelector("select");
     const button = form.querySelector('[data-role="language-submit"]');
-    if (button) button.classList.add("visually-hidden");
-    select.addEventListener("change", () => form.submit());
+    const current = select.value;
+    // The button shows (and takes focus) only once another language is chosen: never an
+    // invisible focused control.
+    if (button) button.hidden = true;
+    let byPointer = false;
+    select.addEventListener("pointerdown", () => { byPointer = true; });
+    select.addEventListener("keydown", (event) => {
+      byPointer = false;
+      if (event.key === "Enter" && select.value !== current) { event.preventDefault(); form.submit(); }
+    });
+    // A choice made with the mouse or a finger switches at once; arrow keys only move the
+    // selection (one key must not reload the page in another language): Enter or the button
+    // confirms.
+    select.addEventListener("change", () => {
+      if (byPointer) { form.submit(); return; }
+      if (button) button.hidden = select.value === current;
+    });
   });
 
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
@@ -68,6 +83,9 @@
       element.dataset.finished = "1";
       if (error && data.error_text) { error.textContent = data.error_text; error.hidden = false; }
       element.querySelectorAll('[data-show-when="' + data.status + '"]').forEach((node) => { node.hidden = false; });
+      // The history tile turns from the photo as sent into its result.
+      const thumb = element.querySelector('[data-role="thumb"]');
+      if (thumb && data.status === "succeeded") thumb.src = thumb.dataset.doneSrc;
       if (isDetail) window.location.reload();
     }
   }
@@ -124,7 +142,6 @@
     const divider = compare.querySelector('[data-role="divider"]');
     const stage = compare.querySelector('[data-role="stage"]');
     const viewport = compare.querySelector('[data-role="viewport"]');
-    const zoom = compare.querySelector('[data-role="zoom"]');
     const after = compare.querySelector("img.after");
     const update = () => {
       wrap.style.clipPath = "inset(0 0 0 " + slider.value + "%)";
@@ -139,33 +156,115 @@
     slider.addEventListener("input", update);
     update();
 
-    const zoomed = () => compare.dataset.zoom === "full";
+    // Zoom: null is "fit to the frame"; a number is the size against 100 %, which is one picture
+    // pixel of the result per screen pixel (the before is drawn at the same size, so both line up
+    // under the split). Buttons set 100/200/400 %; Ctrl + wheel (a trackpad's pinch arrives as
+    // that), a plain wheel once zoomed, two fingers and the +/- keys zoom around a point.
+    const MAX_ZOOM = 4;
+    const zoomButtons = compare.querySelectorAll('[data-role="zoom"]');
+    const readout = compare.querySelector('[data-role="zoom-readout"]');
+    const canZoom = zoomButtons.length > 0;  // the landing page's examples only split
+    let scale = null;
+    const zoomed = () => scale !== null;
+    const fullWidth = () => after.naturalWidth / (window.devicePixelRatio || 1);
+    const fitScale = () => {
+      const ratio = after.naturalWidth / after.naturalHeight;
+      return Math.min(compare.clientWidth, window.innerHeight * 0.75 * ratio) / fullWidth();
+    };
+    const clamp01 = (value) => Math.min(1, Math.max(0, value));
+    const setZoom = (next, clientX, clientY) => {
+      const box = viewport.getBoundingClientRect();
+      const x = clientX === undefined ? box.left + viewport.clientWidth / 2 : clientX;
+      const y = clientY === undefined ? box.top + viewport.clientHeight / 2 : clientY;
+      // The picture point under (x, y) stays under it.
+      const was = stage.getBoundingClientRect();
+      const fx = clamp01((x - was.left) / was.width);
+      const fy = clamp01((y - was.top) / was.height);
+      scale = next === null ? null : Math.min(MAX_ZOOM, next);
+      compare.dataset.zoom = zoomed() ? "full" : "fit";
+      stage.style.width = zoomed() ? Math.round(scale * fullWidth()) + "px" : "";
+      zoomButtons.forEach((button) => {
+        const level = button.dataset.level;
+        const on = level === "fit" ? !zoomed() : zoomed() && Math.abs(scale - Number(level)) < 0.005;
+        button.setAttribute("aria-pressed", String(on));
+      });
+      if (readout) readout.textContent = zoomed() ? Math.round(scale * 100) + "%" : readout.dataset.textFit;
+      if (zoomed()) {
+        const now = stage.getBoundingClientRect();
+        viewport.scrollLeft += now.left + fx * now.width - x;
+        viewport.scrollTop += now.top + fy * now.height - y;
+      }
+    };
+    // Zooming out past the fitted size settles on it.
+    const zoomBy = (factor, clientX, clientY) => {
+      const next = (scale === null ? fitScale() : scale) * factor;
+      setZoom(next <= fitScale() * 1.001 && factor < 1 ? null : next, clientX, clientY);
+    };
+    zoomButtons.forEach((button) => button.addEventListener("click", () => {
+      setZoom(button.dataset.level === "fit" ? null : Number(button.dataset.level));
+    }));
+    viewport.addEventListener("wheel", (event) => {
+      if (!canZoom || (!event.ctrlKey && !zoomed())) return;  // at fit size a plain wheel scrolls the page
+      event.preventDefault();
+      zoomBy(Math.exp(-event.deltaY * (event.deltaMode === 1 ? 0.05 : 0.002)), event.clientX, event.clientY);
+    }, { passive: false });
+    viewport.addEventListener("keydown", (event) => {
+      if (!canZoom) return;
+      if (event.key === "+" || event.key === "=") zoomBy(1.25);
+      else if (event.key === "-") zoomBy(0.8);
+      else return;
+      event.preventDefault();
+    });
+    after.addEventListener("load", () => { if (zoomed()) setZoom(scale); });
+
+    // Pointers: one drags the split (at fit size) or pans (zoomed); two pinch.
+    const pointers = new Map();
     let drag = null;
+    const pinchDistance = () => {
+      const [a, b] = Array.from(pointers.values());
+      return { distance: Math.hypot(a.x - b.x, a.y - b.y) || 1, x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+    };
     stage.addEventListener("pointerdown", (event) => {
       if (event.button !== 0) return;
+      pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      stage.setPointerCapture(event.pointerId);
+      event.preventDefault();
+      if (pointers.size === 2 && canZoom) {
+        drag = { mode: "pinch", start: pinchDistance(), scale: scale === null ? fitScale() : scale };
+        return;
+      }
+      if (pointers.size > 2) return;
       const onDivider = divider && divider.contains(event.target);
       drag = zoomed() && !onDivider
         ? { mode: "pan", x: event.clientX, y: event.clientY, left: viewport.scrollLeft, top: viewport.scrollTop }
         : { mode: "split" };
       if (drag.mode === "split") splitAt(event.clientX);
-      stage.setPointerCapture(event.pointerId);
       compare.classList.toggle("panning", drag.mode === "pan");
-      event.preventDefault();
     });
     stage.addEventListener("pointermove", (event) => {
+      if (!pointers.has(event.pointerId)) return;
+      pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
       if (!drag) return;
-      if (drag.mode === "split") splitAt(event.clientX);
+      if (drag.mode === "pinch") {
+        const now = pinchDistance();
+        const next = drag.scale * (now.distance / drag.start.distance);
+        setZoom(next <= fitScale() ? null : next, now.x, now.y);
+      } else if (drag.mode === "split") splitAt(event.clientX);
       else {
         viewport.scrollLeft = drag.left - (event.clientX - drag.x);
         viewport.scrollTop = drag.top - (event.clientY - drag.y);
       }
     });
-    const stop = () => { drag = null; compare.classList.remove("panning"); };
+    const stop = (event) => {
+      pointers.delete(event.pointerId);
+      drag = null;
+      compare.classList.remove("panning");
+    };
     stage.addEventListener("pointerup", stop);
     stage.addEventListener("pointercancel", stop);
 
     // Arrow keys on the picture: move the split at fit size, pan (the browser's own scrolling)
-    // at 100 %.
+    // when zoomed.
     viewport.addEventListener("keydown", (event) => {
       if (zoomed() || (event.key !== "ArrowLeft" && event.key !== "ArrowRight")) return;
       const step = event.key === "ArrowLeft" ? -5 : 5;
@@ -173,22 +272,6 @@
       update();
       event.preventDefault();
     });
-
-    const fitMaxWidth = stage.style.maxWidth;
-    const setZoom = (full) => {
-      compare.dataset.zoom = full ? "full" : "fit";
-      zoom.setAttribute("aria-pressed", String(full));
-      zoom.textContent = full ? zoom.dataset.textFit : zoom.dataset.textFull;
-      // 100 %: one picture pixel per screen pixel of the result; the before is drawn at the
-      // same size so both line up under the split.
-      stage.style.width = full ? after.naturalWidth / (window.devicePixelRatio || 1) + "px" : "";
-      stage.style.maxWidth = full ? "none" : fitMaxWidth;
-      if (full) {
-        viewport.scrollLeft = (stage.offsetWidth - viewport.clientWidth) / 2;
-        viewport.scrollTop = (stage.offsetHeight - viewport.clientHeight) / 2;
-      }
-    };
-    if (zoom) zoom.addEventListener("click", () => setZoom(!zoomed()));
 
     compare.querySelectorAll('[data-role="compare-with"]').forEach((radio) => {
       radio.addEventListener("change", () => {
@@ -204,17 +287,19 @@
   document.querySelectorAll('[data-role="bulk"]').forEach((form) => {
     const boxes = () => Array.from(document.querySelectorAll('input[form="' + form.id + '"][name="jobs"]'));
     const all = form.querySelector('[data-role="select-all"]');
-    const button = form.querySelector('button[type="submit"]');
+    const buttons = form.querySelectorAll('button[type="submit"]');
     const count = form.querySelector('[data-role="selected-count"]');
     const sync = () => {
       const chosen = boxes().filter((box) => box.checked).length;
-      button.disabled = chosen === 0;
+      buttons.forEach((button) => { button.disabled = chosen === 0; });
       if (count) count.textContent = text(form, "Selected", { count: chosen });
       if (all) all.checked = chosen > 0 && chosen === boxes().length;
     };
     boxes().forEach((box) => box.addEventListener("change", sync));
     if (all) all.addEventListener("change", () => { boxes().forEach((box) => { box.checked = all.checked; }); sync(); });
     form.addEventListener("submit", (event) => {
+      // Only deleting asks first; "download selected" just downloads.
+      if (event.submitter && event.submitter.dataset.role !== "delete-selected") return;
       const chosen = boxes().filter((box) => box.checked).length;
       if (!window.confirm(text(form, "Confirm", { count: chosen }))) event.preventDefault();
     });
@@ -230,6 +315,8 @@
     const input = zone.querySelector('input[type="file"]');
     const list = zone.querySelector('[data-role="dropped"]');
     if (!input) return;
+    // The "Choose photos" label is the visible control, as on the upload page.
+    input.classList.add("visually-hidden");
     const show = () => {
       if (!list) return;
       list.replaceChildren(...Array.from(input.files).map((file) => {
@@ -366,14 +453,27 @@
 
     function sendable() { return chosen.filter((entry) => !entry.error); }
 
+    // The message box: "error" (nothing happened), "warning" (some photos left out); never the
+    // green of success for either. An optional link (to the jobs just started) follows the text.
+    function showAlert(message, kind, link) {
+      alertBox.replaceChildren(document.createTextNode(message || ""));
+      if (link) {
+        const anchor = document.createElement("a");
+        anchor.href = link;
+        anchor.textContent = text(form, "SeeProgress");
+        alertBox.append(" ", anchor);
+      }
+      alertBox.hidden = !message;
+      alertBox.classList.toggle("error", kind === "error");
+      alertBox.classList.toggle("warning", kind === "warning");
+    }
+
     function refresh() {
       const good = sendable();
       let message = "";
       if (good.length > settings.maxFiles) message = text(form, "TooManyFiles", { count: settings.maxFiles });
       else if (good.length && good.length < chosen.length) message = text(form, "Skipped");
-      alertBox.textContent = message;
-      alertBox.hidden = !message;
-      alertBox.classList.toggle("error", good.length > settings.maxFiles);
+      showAlert(message, good.length > settings.maxFiles ? "error" : "warning");
       updateEstimates();
     }
 
@@ -423,28 +523,42 @@
     form.querySelectorAll("fieldset.params select, fieldset.params input").forEach((field) => field.addEventListener("change", updateEstimates));
     syncParams();
 
-    function showServerErrors(payload, sent) {
+    function markRefused(payload, sent) {
       Object.entries(payload.files || {}).forEach(([index, message]) => {
         const entry = sent[Number(index)];
         if (entry) { entry.error = message; render(entry); }
       });
+    }
+
+    function showServerErrors(payload, sent) {
+      markRefused(payload, sent);
+      const refusedFiles = Object.keys(payload.files || {}).length;
       const messages = Object.entries(payload.errors || {})
-        .filter(([field]) => field !== "photos" || !Object.keys(payload.files || {}).length)
+        .filter(([field]) => field !== "photos" || !refusedFiles)
         .flatMap(([, errors]) => errors);
-      alertBox.textContent = messages.join(" ");
-      alertBox.hidden = !messages.length;
-      alertBox.classList.add("error");
-      if (!messages.length) refresh();
+      // Nothing was sent: say so, whatever the photos' own marks say.
+      if (refusedFiles) messages.unshift(text(form, "NoneSent"));
+      showAlert(messages.join(" "), "error");
+    }
+
+    // Some photos went, some were refused: the sent ones leave the list, the refused ones stay
+    // marked with their reasons, and the message says what happened with a link to the jobs.
+    function showPartial(payload, sent) {
+      markRefused(payload, sent);
+      sent.filter((entry) => !entry.error).forEach((entry) => {
+        chosen = chosen.filter((other) => other !== entry);
+        URL.revokeObjectURL(entry.url);
+        entry.item.remove();
+      });
+      updateEstimates();
+      showAlert(payload.summary, "warning", payload.redirect);
     }
 
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const sent = sendable();
       if (!sent.length || sent.length > settings.maxFiles) {
-        alertBox.textContent = sent.length ? text(form, "TooManyFiles", { count: settings.maxFiles }) : text(form, "NoFiles");
-        alertBox.hidden = false;
-        alertBox.classList.add("error");
-        alertBox.focus && alertBox.focus();
+        showAlert(sent.length ? text(form, "TooManyFiles", { count: settings.maxFiles }) : text(form, "NoFiles"), "error");
         return;
       }
       const data = new FormData(form);
@@ -460,12 +574,13 @@
       request.addEventListener("load", () => {
         let payload = {};
         try { payload = JSON.parse(request.responseText); } catch (error) { payload = {}; }
-        if (request.status === 200 && payload.redirect) { window.location.assign(payload.redirect); return; }
+        if (request.status === 200 && payload.redirect && !payload.files) { window.location.assign(payload.redirect); return; }
         done();
-        if (request.status === 400) showServerErrors(payload, sent);
-        else { alertBox.textContent = text(form, "UploadFailed"); alertBox.hidden = false; }
+        if (request.status === 200 && payload.redirect) showPartial(payload, sent);
+        else if (request.status === 400) showServerErrors(payload, sent);
+        else showAlert(text(form, "UploadFailed"), "error");
       });
-      request.addEventListener("error", () => { done(); alertBox.textContent = text(form, "UploadFailed"); alertBox.hidden = false; });
+      request.addEventListener("error", () => { done(); showAlert(text(form, "UploadFailed"), "error"); });
       button.disabled = true;
       bar.hidden = false;
       bar.value = 0;

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.accounts.models import ApiClient
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job
-from tests.helpers import image_bytes
+from tests.helpers import fixtures_dir, image_bytes
 
 JOBS = "/api/jobs/"
 
@@ -109,7 +109,7 @@ def test_delete_removes_the_job(client, secrets):
     [
         ({"files": [upload("bad.png", b"garbage")]}, 400, "not_an_image"),
         ({"files": [upload("empty.png", b"")]}, 400, "empty_image"),
-        ({"files": [upload(), upload("bad.png", b"garbage")]}, 400, "not_an_image"),
+        ({"files": [upload("bad.png", b"garbage"), upload("empty.png", b"")]}, 400, "not_an_image"),
         ({"operation": "paint"}, 400, "unknown_operation"),
         ({"params": "{oops"}, 400, "invalid"),
         ({"params": "[1]"}, 400, "invalid"),
@@ -125,6 +125,33 @@ def test_bad_input_is_a_problem_and_stores_nothing(client, secrets, kwargs, stat
     assert (problem["status"], problem["code"]) == (status, code)
     assert {"type", "title", "detail"} <= set(problem)
     assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_mixed_batch_runs_the_good_files_and_reports_each_refused_one(client, secrets):
+    truncated = (fixtures_dir() / "photos" / "hazy_forest.jpg").read_bytes()[:4000]
+    response = create(
+        client, secrets,
+        [upload("cut.jpg", truncated), upload("good.png"), upload("notes.jpg", b"shopping list\n")],
+    )
+    assert response.status_code == 207
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert (body["status"], body["code"]) == (207, "files_refused")
+    assert [job["input"]["name"] for job in body["jobs"]] == ["good.png"]
+    assert [(item["index"], item["name"]) for item in body["errors"]["files"]] == [
+        (0, "cut.jpg"), (2, "notes.jpg"),
+    ]
+    assert [item["message"] for item in body["errors"]["files"]] == [
+        "The image file is corrupt or truncated.", "The file is not an image we can read.",
+    ]
+    assert list(Job.objects.values_list("input_name", flat=True)) == ["good.png"]
+
+
+@pytest.mark.django_db
+def test_every_refused_file_is_listed_when_none_is_good(client, secrets):
+    response = create(client, secrets, [upload("bad.png", b"garbage"), upload("empty.png", b"")])
+    assert [item["code"] for item in response.json()["errors"]["files"]] == ["not_an_image", "empty_image"]
 
 
 @pytest.mark.django_db

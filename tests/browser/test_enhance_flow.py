@@ -90,8 +90,8 @@ def test_from_landing_page_to_results_and_a_tidy_history(
     assert axe_problems(page) == []
     shoot(page, "compare", full_page=True)
 
-    page.click("[data-role=zoom]")
-    assert page.get_attribute("[data-role=zoom]", "aria-pressed") == "true"
+    page.click("[data-role=zoom][data-level='1']")
+    assert page.get_attribute("[data-role=zoom][data-level='1']", "aria-pressed") == "true"
     assert page.evaluate("document.querySelector('[data-role=stage]').offsetWidth") == 1024
     viewport = page.locator("[data-role=viewport]").bounding_box()
     before = page.evaluate("document.querySelector('[data-role=viewport]').scrollTop")

@@ -84,6 +84,13 @@ def staff_only(path: str, admin_status: int | str = 200, staff_status: int | str
     return Case("GET", path, "session", expect, owners=("admin",))
 
 
+def staff_post(path: str) -> Case:
+    """An admin action: staff without the model's permissions get 403, the admin a redirect."""
+    case = staff_only(path, admin_status=302)
+    case.method = "POST"
+    return case
+
+
 def vk(path: str, meta: str | None, client_status: int, other_client: int | None = None) -> Case:
     expect: dict[str, int | str] = {actor: 401 for actor in ("anonymous", *USERS)}
     expect.update(client_a=client_status, client_b=other_client or client_status,
@@ -124,6 +131,10 @@ def route_matrix(w: World) -> dict[str, list[Case]]:
         # Another's ids in a bulk delete are ignored: the same redirect, nothing deleted.
         "history/delete/": [web("/history/delete/", 302, "POST", other=302,
                                 data={"jobs": [str(job.uuid)]})],
+        # Another's ids in "download selected" are ignored: nothing of theirs to zip, sent back.
+        "history/results.zip": [web("/history/results.zip", 200, "POST", other=302,
+                                    data={"jobs": [str(job.uuid)]})],
+        "history/<uuid:job_uuid>/thumbnail.jpg": [web(f"/history/{job.uuid}/thumbnail.jpg")],
         "history/<uuid:job_uuid>/delete/": [web(f"/history/{job.uuid}/delete/", 302, "POST")],
         "history/<uuid:job_uuid>/rerun/": [web(f"/history/{job.uuid}/rerun/", 302, "POST")],
         "upload/": [web("/upload/", other=200)],
@@ -151,6 +162,14 @@ def route_matrix(w: World) -> dict[str, list[Case]]:
         "faces/admin/faces/<uuid:face_uuid>/thumbnail/": [
             staff_only(f"/faces/admin/faces/{face.uuid}/thumbnail/")],
         "admin/jobs/<uuid:job_uuid>/thumbnail/": [staff_only(f"/admin/jobs/{job.uuid}/thumbnail/")],
+        # --- monitoring: the test client calls from loopback, which may scrape by default;
+        # from elsewhere it is a 404 without the token (tests/monitoring/test_metrics.py).
+        "metrics": [anyone("/metrics")],
+        "admin/operations/": [staff_only("/admin/operations/")],
+        "admin/operations/jobs/<uuid:job_uuid>/cancel/": [
+            staff_post(f"/admin/operations/jobs/{job.uuid}/cancel/")],
+        "admin/operations/jobs/<uuid:job_uuid>/retry/": [
+            staff_post(f"/admin/operations/jobs/{job.uuid}/retry/")],
         "developer/": [web("/developer/", other=200)],
         "developer/<int:client_id>/revoke/": [
             web(f"/developer/{w.client_a.id}/revoke/", 302, "POST")],

@@ -98,10 +98,10 @@ def test_sex_and_age_are_plausible_and_match_the_package():
         assert face.sex == "male"
         # The Cydral model says 34–35 for obama.jpg (he was 47) and 50 for obama2.jpg.
         assert 30 <= face.age <= 65
-    # With upsample=0 our HOG box is the package's own detection, so the attributes must be
+    # With HOG and upsample=0 our box is the package's own detection, so the attributes must be
     # exactly what the package itself reports for the photo.
     picture = _picture("obama.jpg")
-    ours = faces.analyze(picture, upsample=0)
+    ours = faces.analyze(picture, detector="hog", upsample=0)
     theirs = AgeAndGender().predict(picture.rgb8())
     assert [list(f.box) for f in ours] == [p["face"] for p in theirs]
     assert [(f.sex, f.age) for f in ours] == [

@@ -46,15 +46,30 @@ def test_registered_with_no_params():
     assert caught.value.code == "bad_params"
 
 
-def test_clean_photo_needs_no_repair_and_has_no_output():
+def test_photo_that_needs_little_gets_a_gentle_correction():
+    """The 179 px upscale example crosses no threshold, yet rings after an old JPEG save: a
+    person asking to restore it gets a picture, close to it, never the photo unchanged."""
     picture = fixture_picture("photos/lowres_0014.jpg")
     result = operations.run("restore", picture, {}, lambda _f: None)
     assessment = result.info["assessment"]
     assert assessment["needs_repair"] is False, assessment
-    assert result.outputs == {}
+    assert assessment["gentle"] is True
+    assert assessment["steps"] == ["gentle_network"]
+    out = result.outputs["improved"].rgb
+    assert out.shape == picture.rgb.shape
+    # Changed (the ringing is halved), but gently: the photo stays itself.
+    assert 22.0 < psnr(out, picture.rgb) < 40.0
     json.dumps(result.info)
     for key in ("noise_sigma", "blockiness", "sharpness", "scratch_share"):
         assert isinstance(assessment[key], float)
+
+
+def test_gentle_correction_of_a_big_photo_is_light_denoising(monkeypatch):
+    monkeypatch.setenv("ENHANCER_RESTORE_NET_MAX_PIXELS", "1000")
+    truth = _truth()
+    result = _run(truth)
+    assert result.info["assessment"]["steps"] == ["gentle_denoise"]
+    assert psnr(result.outputs["improved"].rgb, truth) > 33.0
 
 
 def test_assessment_sees_each_degradation():

@@ -68,11 +68,30 @@ def test_it_refuses_a_file_over_the_size_limit(alice_client, settings):
     assert Job.objects.count() == 0
 
 
-def test_one_bad_file_stops_the_whole_batch(alice_client, settings):
+def test_a_bad_file_leaves_the_good_ones_going_and_is_named_with_its_reason(alice_client):
     good = SimpleUploadedFile("good.png", image_bytes(), "image/png")
+    cut = SimpleUploadedFile("cut.jpg", image_bytes(300, 200, fmt="JPEG")[:-200], "image/jpeg")
     bad = SimpleUploadedFile("bad.png", b"nope", "image/png")
-    response = post(alice_client, good, bad)
-    assert "bad.png: The file is not an image we can read." in response.content.decode()
+    response = alice_client.post(
+        reverse("uploads:new"), {"photos": [cut, good, bad], "operation": "dehaze"}, follow=True
+    )
+    assert list(Job.objects.values_list("input_name", flat=True)) == ["good.png"]
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("history:detail", args=[Job.objects.get().uuid])
+    assert "1 photo was sent. 2 were left out" in page
+    assert "cut.jpg: The image file is corrupt or truncated." in page
+    assert "bad.png: The file is not an image we can read." in page
+    assert 'class="message warning"' in page
+
+
+def test_when_every_file_is_bad_nothing_is_stored_and_each_is_named(alice_client, settings):
+    bad = SimpleUploadedFile("bad.png", b"nope", "image/png")
+    empty = SimpleUploadedFile("empty.png", b"\x00", "image/png")
+    response = alice_client.post(
+        reverse("uploads:new"), {"photos": [bad, empty], "operation": "dehaze"}, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()["files"]) == {"0", "1"}
     assert Job.objects.count() == 0
     assert media_files(settings) == []
 

@@ -78,17 +78,21 @@ def test_every_signed_in_page_is_translated(alice_client, alice, language):
 
 
 def _po_entries(path: Path) -> dict[str, str]:
-    """msgid → msgstr of a .po file (singular entries; enough to compare with its .mo)."""
+    """msgid → msgstr of a .po file (singular entries; enough to compare with its .mo). An entry
+    with a context is keyed as the .mo keys it: context, EOT, msgid."""
     entries, field, values = {}, None, {}
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
-        if line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgstr[")):
+        if line.startswith(("msgctxt ", "msgid ", "msgstr ", "msgid_plural ", "msgstr[")):
             field, _, rest = line.partition(" ")
             values[field] = ast.literal_eval(rest)
         elif line.startswith('"') and field:
             values[field] += ast.literal_eval(line)
         elif not line.strip():
             if values.get("msgid") and "msgid_plural" not in values:
-                entries[values["msgid"]] = values.get("msgstr", "")
+                key = values["msgid"]
+                if "msgctxt" in values:
+                    key = f"{values['msgctxt']}\x04{key}"
+                entries[key] = values.get("msgstr", "")
             field, values = None, {}
     return entries
 

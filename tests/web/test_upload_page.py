@@ -34,23 +34,25 @@ def test_an_unavailable_operation_is_disabled_with_its_reason(alice_client):
     html = alice_client.get(reverse("uploads:new")).content.decode()
     colorize = html.split('id="op-colorize"')[1].split(">")[0]
     assert "disabled" in colorize
-    assert "Unavailable: no colorizer model installed" in html
+    assert "Colorize is not available on this server." in html
+    assert "README" not in html and "install_model" not in html
 
 
-def test_the_script_gets_each_refused_file_by_its_place_and_nothing_is_stored(alice_client):
+def test_the_script_gets_each_refused_file_by_its_place_and_the_good_ones_go(alice_client):
     response = alice_client.post(
         reverse("uploads:new"),
         {"photos": [photo("good.png"), photo("notes.jpg", b"just text"), photo("tiny.png", image_bytes(20, 20))],
          "operation": "contrast"},
         HTTP_ACCEPT="application/json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     payload = response.json()
     assert payload["files"] == {
         "1": "The file is not an image we can read.",
         "2": "The image is 20x20; each side must be at least 48 px.",
     }
-    assert Job.objects.count() == 0
+    assert payload["summary"] == "1 photo was sent. 2 were left out: each is marked with its reason."
+    assert payload["jobs"] == [str(Job.objects.get(input_name="good.png").uuid)]
 
 
 def test_refusals_come_in_the_visitors_language(alice_client):
@@ -101,5 +103,5 @@ def test_estimates_need_a_login(client):
 
 def test_the_reason_an_operation_is_unavailable_is_translated(alice_client):
     html = alice_client.get(reverse("uploads:new"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
-    assert "Недоступно: на этом сервере не установлена модель раскрашивания" in html
+    assert "«Раскрашивание» на этом сервере недоступно." in html
     assert "Раскрашивание" in html and "Colorize" not in html

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from apps.accounts.models import ApiClient
+from apps.common import metrics
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, services
 from apps.uploads.models import Job
@@ -50,6 +51,8 @@ def wait_all(jobs: list[Job], timeout: float | None = None) -> list[Outcome]:
     outcomes = []
     for job in jobs:
         job = services.wait_for(job, max(0.0, deadline - time.monotonic()))
+        if not job.is_finished:
+            metrics.compat_timeout(job.source)
         outcomes.append(Outcome(job))
     return outcomes
 

@@ -1,16 +1,18 @@
 """Template filters that put the engine's English names and messages into the page's language.
 
     {% load enhancer %}
-    {{ job.operation|operation_label }} {{ output.kind|output_label }} {{ job.status|status_label }}
+    {{ job.operation|operation_label }} {{ output.kind|output_label }} {{ job.status|status_label:job.error_code }}
     {{ job.params|params_text }} {{ job.error_message|error_text:job.error_code }}
 """
 
 from __future__ import annotations
 
 from django import template
+from django.utils.text import capfirst
+from django.utils.translation import pgettext
 
 from .. import error_text as errors
-from .. import operation_text
+from .. import info_text, operation_text
 
 register = template.Library()
 
@@ -26,8 +28,8 @@ def output_label(kind: str) -> str:
 
 
 @register.filter
-def status_label(status: str) -> str:
-    return operation_text.status_label(status)
+def status_label(status: str, error_code: str = "") -> str:
+    return operation_text.status_label(status, error_code)
 
 
 @register.filter
@@ -38,6 +40,27 @@ def params_text(params: dict) -> str:
 @register.filter
 def error_text(message: str, code: str = "") -> str:
     return errors.translate_message(message, code)
+
+
+@register.filter
+def listing(items) -> str:
+    return operation_text.join_list(items)
+
+
+@register.filter
+def sentence(phrase: str) -> str:
+    """"little needed repair" → "Little needed repair." ("。" in Chinese)."""
+    return capfirst(phrase) + pgettext("sentence end", ".")
+
+
+@register.filter
+def info_rows(info: dict) -> list[tuple[str, str]]:
+    return info_text.describe_info(info)
+
+
+@register.filter
+def result_hint(job) -> str:
+    return info_text.result_hint(job)
 
 
 @register.filter
