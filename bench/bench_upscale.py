@@ -513,6 +513,13 @@ def quality(size: int, lines: list[str]) -> None:
 
 NOTES = """### What the numbers decided
 
+- **Goals of issue 18, measured 2026-12-04 on a 2-core Intel Xeon with AMX (shared; load 3-4).**
+  CLI x4 `best` on 384x384 against PyTorch fp32: 10.8x in bf16 (goal 6x), 54.8 dB whole and
+  away from the border (goal 40 dB). Forced to float32 (the path of a CPU without bf16; no such
+  CPU was at hand, and int8 is refused by its gate): 3.0x (goal 2.5x). 1 MP x4 `best`: 66.8 s
+  (goal 30 s: **not met** on this loaded machine; the trunk alone runs at 34 s/MP in windows
+  this large). 2000x2000 x4 tiling overhead: 36 % at the default 3 GiB budget, 14 % at 5 GiB
+  (goal 15 %: met only with the larger budget); peak RSS 3.00 GiB within the 3 GiB budget.
 - **Runtime and precision.** OpenVINO compiles the same ONNX graph the converter already made.
   On a Zen 5 EPYC (`avx512_bf16`) it ran an x4plus tile in bf16 3.3x faster than PyTorch fp32
   and 2.1x faster than OpenVINO fp32, at 55 dB PSNR against fp32; end to end the CLI beat the
@@ -557,7 +564,10 @@ NOTES = """### What the numbers decided
   windows and 36 % overhead; a 5 GiB budget gives 2x2 windows and 14 %. Larger windows need
   memory, so the ≤ 15 % goal is met by the budget, not by the schedule: sharing context between
   windows (running the trunk block by block over the whole image) would hold the whole image's
-  64-channel features (1 GB at 2000x2000) — not done.
+  64-channel features (1 GB at 2000x2000) — not done. Smaller windows do not pay either: on the
+  AMX Xeon the trunk's bf16 cost per pixel grows with the window (20 s/MP at 128 px, 24 at 256,
+  30 at 384-512, 34 at 768: the activations outgrow the caches), but 68 px of context on each
+  side of a small window costs more than that saves.
 - **x2 at x2 cost.** Against ground truth, SPAN x2 (native x2) beat x4plus-then-downscale (the
   old route, 16 output pixels computed per input pixel) and x4plus on the halved input (x2 cost,
   but 2-3 dB worse: halving discards detail first), on PSNR and SSIM, for clean and JPEG inputs;
