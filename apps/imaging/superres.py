@@ -361,11 +361,12 @@ def _float_choice(runtime: str) -> tuple[str, str]:
 
 
 def _trunk_onnx(spec: ModelSpec) -> Path | None:
-    """Where split_onnx puts the trunk of ``spec``'s graph (None without its weights)."""
+    """Where split_onnx puts the trunk of ``spec``'s graph (None without its weights); nothing
+    is converted here (``list`` and ``/healthz`` ask)."""
     paths = model_paths(spec)
     if not spec.split or paths is None:
         return None
-    full = converted_onnx(spec, *paths)
+    full = _onnx_path(spec, paths[1])
     return full.with_name(full.stem + "-trunk.onnx")
 
 
@@ -604,11 +605,15 @@ def _digest(weights: Path) -> str:
     return model_files.sha256_file(weights)[:16]
 
 
+def _onnx_path(spec: ModelSpec, weights: Path) -> Path:
+    return cache_dir() / "models" / f"{spec.name}-{_digest(weights)}.onnx"
+
+
 def converted_onnx(spec: ModelSpec, param: Path, weights: Path) -> Path:
     """The ONNX rewrite of an ncnn model, built once and cached by the weights' SHA-256."""
     from . import ncnn_convert
 
-    target = cache_dir() / "models" / f"{spec.name}-{_digest(weights)}.onnx"
+    target = _onnx_path(spec, weights)
     if target.is_file():
         return target
     model = ncnn_convert.to_onnx(ncnn_convert.load(param, weights))
