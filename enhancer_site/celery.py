@@ -21,3 +21,33 @@ def _limit_threads(**_kwargs) -> None:
         from apps.imaging import superres
 
         cv2.setNumThreads(superres.threads())
+
+
+WARM_UP_ENV = "ENHANCER_WARM_UP"
+
+
+@signals.worker_process_init.connect
+def _warm_up_child(**_kwargs) -> None:
+    _warm_up()
+
+
+@signals.worker_init.connect
+def _warm_up_solo(sender=None, **_kwargs) -> None:
+    # worker_init runs in the main process: only the solo pool runs the tasks there (a prefork
+    # parent would load networks its children never share).
+    if "solo" in str(getattr(sender, "pool_cls", "")).lower():
+        _warm_up()
+
+
+def _warm_up() -> None:
+    """In the process that runs the jobs, when ``ENHANCER_WARM_UP`` names networks (the heavy
+    worker, scripts/worker.sh): load them in the background before the first job arrives. A job
+    that comes sooner waits for the same load instead of starting another (ModelCache)."""
+    keys = tuple(key for key in os.environ.get(WARM_UP_ENV, "").replace(",", " ").split() if key)
+    if not keys:
+        return
+    import threading
+
+    from apps.imaging import superres
+
+    threading.Thread(target=superres.warm_up, args=(keys,), name="warm-up", daemon=True).start()

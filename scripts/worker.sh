@@ -7,7 +7,9 @@
 #           threads each (default 1), so light jobs run side by side and together fill the cores.
 # heavy:    ENHANCER_HEAVY_CONCURRENCY processes (default 1) with ENHANCER_HEAVY_THREADS threads
 #           (default: all cores) at a lower CPU priority (nice 10): it uses every idle core, and
-#           whenever a light job runs, the kernel gives the light job the core first.
+#           whenever a light job runs, the kernel gives the light job the core first. It loads
+#           the upscale networks as it starts (ENHANCER_WARM_UP), so its first job does not wait
+#           for the model conversion and compile (most of a minute on a fresh cache).
 # webhooks: ENHANCER_WEBHOOK_CONCURRENCY threads (default 8) in one process: deliveries only
 #           wait on partners' servers (each call is capped at ENHANCER_OUTBOUND_TIMEOUT in all),
 #           so threads, not processes, and never a photo worker's slot.
@@ -28,6 +30,7 @@ case "$queue" in
     concurrency=${ENHANCER_HEAVY_CONCURRENCY:-1}
     threads=${ENHANCER_HEAVY_THREADS:-$cores}
     niceness=10
+    export ENHANCER_WARM_UP=${ENHANCER_WARM_UP-photo-x4 fast-x4 fast-x2}
     ;;
   webhooks)
     concurrency=${ENHANCER_WEBHOOK_CONCURRENCY:-8}

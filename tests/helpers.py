@@ -151,5 +151,6 @@ SLOW_CPU_COSTS = [
     ("upscale", {}, 5.0, 730.0),
     ("upscale", {"factor": "2"}, 5.0, 190.0),
     ("upscale", {"quality": "fast"}, 3.0, 60.0),
-    ("upscale", {"quality": "fast", "factor": "2"}, 3.0, 20.0),
+    # Photo x2 runs SPAN x2 in both tiers: one key (costs._same_work_same_key), one rate.
+    ("upscale", {"quality": "fast", "factor": "2"}, 5.0, 190.0),
 ]

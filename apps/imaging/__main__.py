@@ -6,11 +6,13 @@
     python -m apps.imaging improve IN.jpg OUT.jpg        # OUT-improved.jpg, OUT-colored.jpg, …
     python -m apps.imaging faces IN.jpg [OUT.json]       # JSON on stdout (and in OUT)
     python -m apps.imaging install-model SOURCE SHA256 [--model-dir DIR] [--name colorizer.onnx]
+    python -m apps.imaging quantize [--photos DIR] [--evaluate PHOTO ...]  # int8, needs NNCF
 
 An operation with one output writes it to OUT; with several, each goes to OUT with ``-<kind>``
 before the extension. The extension picks the format (.jpg/.jpeg → JPEG, .png → PNG); any
 other extension gets the engine's choice (JPEG stays JPEG, alpha or 16 bits → PNG).
-Progress goes to stderr. Exit status: 0 done, 1 usage, 2 the engine refused (code: message).
+Progress goes to stderr. Exit status: 0 done, 1 usage, 2 the engine refused (code: message), 3 quantize: int8 refused by
+the accuracy gate.
 """
 
 from __future__ import annotations
@@ -126,6 +128,38 @@ def run_install_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_quantize(args: argparse.Namespace) -> int:
+    """Make x4plus's int8 trunk once (needs NNCF) and gate it: calibrated on crops of --photos
+    and their degradations, judged against float32 on tiles of --evaluate (never calibrated on).
+    The engine uses it only if it passed (see `list`)."""
+    from . import quantize, superres  # noqa: PLC0415
+
+    missing = quantize.nncf_missing()
+    if missing:
+        raise SystemExit(f"error: {missing}")
+    spec = superres.MODELS["photo-x4"]
+    paths = superres.model_paths(spec)
+    if paths is None:
+        raise SystemExit(f"error: {superres.missing_reason('photo-x4')}")
+    trunk, head = superres.split_onnx(superres.converted_onnx(spec, *paths))
+    evaluate = {Path(name).resolve() for name in args.evaluate}
+    photos = [path for path in sorted(Path(args.photos).rglob("*"))
+              if path.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp")
+              and path.resolve() not in evaluate]
+    calibration = quantize.calibration_crops(
+        [_read(str(path)).rgb for path in photos], args.tiles, args.side
+    )
+    evaluation = quantize.calibration_crops(
+        [_read(str(path)).rgb for path in sorted(evaluate)], args.evaluate_tiles, 128, seed=1
+    )
+    head_graph = superres.OpenVinoGraph(head, superres.threads(), "f32")
+    config = {"INFERENCE_PRECISION_HINT": superres.precision_for("openvino"),
+              "INFERENCE_NUM_THREADS": superres.threads()}
+    result = quantize.build(trunk, head_graph.infer, calibration, evaluation, config)
+    print(json.dumps(result, indent=1))
+    return 0 if result["passed"] else 3
+
+
 def run_list(_args: argparse.Namespace) -> int:
     from . import superres  # noqa: PLC0415 - reads CPU flags; only this command needs it
 
@@ -144,6 +178,8 @@ def run_list(_args: argparse.Namespace) -> int:
             else f"unavailable: {network['reason']}"
         )
         print(f"  {key:10s} {network['model']:26s} {state}")
+        if network["available"]:
+            print(f"  {'':10s} why: {network['why']}")
     return 0
 
 
@@ -165,6 +201,19 @@ def _parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--detector", choices=("hog", "cnn"), default="hog")
         parser.add_argument("--upsample", type=int, default=1)
         parser.set_defaults(handler=run_faces)
+    elif command == "quantize":
+        fixtures = Path(os.environ.get("ENHANCER_FIXTURES", "../shared/fixtures"))
+        parser = argparse.ArgumentParser(f"{prog} quantize", description=run_quantize.__doc__)
+        parser.add_argument("--photos", default=str(fixtures), help="calibration photos (folder)")
+        parser.add_argument(
+            "--evaluate", nargs="+",
+            default=[str(fixtures / "faces" / "obama.jpg"), str(fixtures / "faces" / "two_people.jpg")],
+            help="photos whose tiles judge the int8 graph (left out of calibration)",
+        )
+        parser.add_argument("--tiles", type=int, default=48, help="calibration crops")
+        parser.add_argument("--side", type=int, default=64, help="calibration crop side")
+        parser.add_argument("--evaluate-tiles", type=int, default=4)
+        parser.set_defaults(handler=run_quantize)
     elif command == "list":
         parser = argparse.ArgumentParser(f"{prog} list")
         parser.set_defaults(handler=run_list)
@@ -193,10 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         print("usage:\n" + USAGE, file=sys.stderr)
         return 0 if argv else 1
     command = argv[0]
-    if command not in ("faces", "list", "install-model") and command not in operations.REGISTRY:
+    if command not in ("faces", "list", "install-model", "quantize") and command not in operations.REGISTRY:
         print(
             f"error: unknown operation {command!r}; choose one of "
-            f"{', '.join(sorted(operations.REGISTRY))}, faces, list, install-model",
+            f"{', '.join(sorted(operations.REGISTRY))}, faces, list, install-model, quantize",
             file=sys.stderr,
         )
         return 1

@@ -14,10 +14,12 @@ They are rewritten once into an ONNX graph (:mod:`.ncnn_convert`), cached under
 * ``onnxruntime``: float32; the fallback when OpenVINO is missing or cannot compile a graph.
 * ``ncnn``: runs the files as they are; the last resort (needs ~3.5x the memory per pixel).
 
-int8 (NNCF post-training quantization) was measured and rejected: see docs/benchmarks.md.
+int8 (x4plus's trunk only; :mod:`.quantize`, made once with NNCF) is used only where its graph
+passed the accuracy gate (40 dB against float32) and the probe finds int8 faster on this CPU
+than the float choice (VNNI / AMX int8). :func:`precision_choice` says what was chosen and why.
 ``ENHANCER_UPSCALE_RUNTIME`` (auto, openvino, onnxruntime, ncnn) and
-``ENHANCER_UPSCALE_PRECISION`` (auto, bf16, f32) override the choice; ``ENHANCER_THREADS`` sets
-the thread count (default: every core this process may use).
+``ENHANCER_UPSCALE_PRECISION`` (auto, int8, bf16, f32) override the choice; ``ENHANCER_THREADS``
+sets the thread count (default: every core this process may use).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import functools
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +46,7 @@ SUBDIR = "models"
 RUNTIME_ENV = "ENHANCER_UPSCALE_RUNTIME"
 PRECISION_ENV = "ENHANCER_UPSCALE_PRECISION"
 RUNTIMES = ("openvino", "onnxruntime", "ncnn")
-PRECISIONS = ("bf16", "f32")
+PRECISIONS = ("int8", "bf16", "f32")
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
@@ -164,17 +167,26 @@ def native_bf16() -> bool:
 def _probe_key() -> str:
     import openvino as ov
 
-    flags = ",".join(sorted(flag for flag in cpu_flags() if "bf16" in flag or "amx" in flag))
+    flags = ",".join(sorted(
+        flag for flag in cpu_flags() if "bf16" in flag or "amx" in flag or "vnni" in flag
+    ))
     return f"{cpu_model()} [{flags}] openvino {ov.get_version()} threads {threads()}"
 
 
+def int8_hardware() -> bool:
+    """True where the CPU has int8 dot-product instructions (VNNI, AMX int8)."""
+    from .quantize import INT8_FLAGS
+
+    return any(flag in cpu_flags() for flag in INT8_FLAGS)
+
+
 @functools.cache
-def bf16_pays() -> bool:
-    """Whether bf16 is clearly faster than float32 on this CPU. Native bf16 is not always: a
-    2-core Zen 5 EPYC runs Real-ESRGAN about 2.5x faster in bf16, an Intel Xeon with
-    ``avx512_bf16`` but no AMX 1.4x slower (docs/benchmarks.md). So it is measured, once per
-    CPU, OpenVINO version and thread count, on a block of 3x3 convolutions like the networks'
-    own, and kept in ``$ENHANCER_CACHE_DIR/openvino/precision.json`` for every later process."""
+def probe() -> dict:
+    """Milliseconds of a block of 3x3 convolutions like the networks' own in float32, in bf16
+    where it is native and in int8 where the CPU has VNNI or AMX int8 (``bf16_ms`` / ``int8_ms``
+    absent where not), measured once per CPU, OpenVINO version and thread count and kept in
+    ``$ENHANCER_CACHE_DIR/openvino/precision.json`` for every later process. Empty where the
+    probe cannot run (float32 is then used)."""
     import json
 
     path = cache_dir() / "openvino" / "precision.json"
@@ -183,48 +195,110 @@ def bf16_pays() -> bool:
     except (OSError, ValueError):
         known = {}
     key = _probe_key()
-    if key not in known:
+    wanted = {"f32", *(("bf16",) if native_bf16() else ()), *(("int8",) if int8_hardware() else ())}
+    if key not in known or not all(f"{p}_ms" in known[key] for p in wanted):
         try:
-            timings = _time_conv_block()
+            timings = _time_conv_block(tuple(sorted(wanted)))
         except Exception:  # noqa: BLE001 - a probe that cannot run decides nothing: float32
-            log.exception("could not compare bf16 with float32 here; using float32")
-            return False
-        known[key] = {**timings, "bf16": timings["bf16_ms"] < 0.9 * timings["f32_ms"]}
+            log.exception("could not time the precisions here; using float32")
+            return {}
+        known[key] = timings
         path.parent.mkdir(parents=True, exist_ok=True)
         model_files.write_atomically(path, json.dumps(known, indent=1).encode())
-        log.info("bf16 against float32 here: %s", known[key])
-    return bool(known[key]["bf16"])
+        log.info("precision probe here: %s", timings)
+    return known[key]
 
 
-def _time_conv_block(channels: int = 64, side: int = 96, layers: int = 4) -> dict[str, float]:
-    """Best-of milliseconds of one inference of a conv + LeakyReLU block, bf16 and float32
-    interleaved so that a burst of other work on the machine hits both alike."""
+def _pays(faster: float | None, than: float | None) -> bool:
+    # A clear win only (10 %): a tie keeps the more precise arithmetic.
+    return faster is not None and than is not None and faster < 0.9 * than
+
+
+def bf16_pays() -> bool:
+    """Whether bf16 is clearly faster than float32 on this CPU. Native bf16 is not always: a
+    2-core Zen 5 EPYC runs Real-ESRGAN about 2.5x faster in bf16, an Intel Xeon with
+    ``avx512_bf16`` but no AMX 1.4x slower, a Xeon with AMX 5x faster (docs/benchmarks.md)."""
+    timings = probe()
+    return _pays(timings.get("bf16_ms"), timings.get("f32_ms"))
+
+
+def known_speedup() -> float:
+    """How many times faster than float32 the float arithmetic chosen here ran the probe, read
+    from the stored probe only (1.0 where none is stored: an estimate never measures). It
+    understates the network's own gain (x4plus: probe 2.1x, network 5x with AMX), so estimates
+    scaled by it stay on the safe side."""
+    import json
+
+    try:
+        timings = json.loads((cache_dir() / "openvino" / "precision.json").read_text())[
+            _probe_key()
+        ]
+    except (OSError, ValueError, KeyError, ImportError):
+        return 1.0
+    if runtime_name() != "openvino" or _wanted() == "f32" or not native_bf16():
+        return 1.0
+    bf16, f32 = timings.get("bf16_ms"), timings.get("f32_ms")
+    if _wanted() != "bf16" and not _pays(bf16, f32):
+        return 1.0
+    return max(1.0, f32 / bf16) if bf16 and f32 else 1.0
+
+
+def _qdq(name: str, scale: float, zero: int, dtype) -> tuple[list, list]:
+    """ONNX nodes quantizing then dequantizing ``name`` (what NNCF's graphs hold), and their
+    constants; OpenVINO runs the following convolution in int8."""
+    from onnx import helper, numpy_helper
+
+    consts = [numpy_helper.from_array(np.array(scale, np.float32), f"{name}_s"),
+              numpy_helper.from_array(np.array(zero, dtype), f"{name}_z")]
+    nodes = [helper.make_node("QuantizeLinear", [name, f"{name}_s", f"{name}_z"], [f"{name}_q"]),
+             helper.make_node("DequantizeLinear", [f"{name}_q", f"{name}_s", f"{name}_z"],
+                              [f"{name}_dq"])]
+    return nodes, consts
+
+
+def _time_conv_block(precisions: tuple[str, ...] = ("bf16", "f32"), channels: int = 64,
+                     side: int = 96, layers: int = 4) -> dict[str, float]:
+    """Best-of milliseconds of one inference of a conv + LeakyReLU block per precision, the
+    precisions interleaved so that a burst of other work on the machine hits all alike. int8
+    runs the block with quantize/dequantize pairs on every convolution's input and weights, the
+    rest in bf16 where it is native."""
     import time
 
     import openvino as ov
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(0)
-    nodes, weights, name = [], [], "x"
-    for i in range(layers):
-        kernel = rng.standard_normal((channels, channels, 3, 3)).astype(np.float32) * 0.05
-        weights.append(numpy_helper.from_array(kernel, f"w{i}"))
-        nodes.append(helper.make_node("Conv", [name, f"w{i}"], [f"c{i}"], pads=[1, 1, 1, 1]))
-        nodes.append(helper.make_node("LeakyRelu", [f"c{i}"], [f"r{i}"], alpha=0.2))
-        name = f"r{i}"
     shape = [1, channels, side, side]
-    graph = helper.make_graph(
-        nodes, "probe", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
-        [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)], weights,
-    )
-    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     core = ov.Core()  # not the shared one: the probe's compiled blobs need no disk cache
-    model = core.read_model(onnx_model.SerializeToString(), b"")
+    models = {}
+    for quantized in (False, True):
+        nodes, weights, name = [], [], "x"
+        for i in range(layers):
+            kernel = rng.standard_normal((channels, channels, 3, 3)).astype(np.float32) * 0.05
+            weights.append(numpy_helper.from_array(kernel, f"w{i}"))
+            conv_in, conv_w = name, f"w{i}"
+            if quantized:
+                for tensor, zero, dtype in ((name, 128, np.uint8), (f"w{i}", 0, np.int8)):
+                    more, consts = _qdq(tensor, 0.02, zero, dtype)
+                    nodes += more
+                    weights += consts
+                conv_in, conv_w = f"{name}_dq", f"w{i}_dq"
+            nodes.append(helper.make_node("Conv", [conv_in, conv_w], [f"c{i}"], pads=[1] * 4))
+            nodes.append(helper.make_node("LeakyRelu", [f"c{i}"], [f"r{i}"], alpha=0.2))
+            name = f"r{i}"
+        graph = helper.make_graph(
+            nodes, "probe", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+            [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)], weights,
+        )
+        onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        models[quantized] = core.read_model(onnx_model.SerializeToString(), b"")
     data = rng.random(shape, dtype=np.float32)
-    best = {"bf16_ms": float("inf"), "f32_ms": float("inf")}
-    for precision in ("f32", "bf16") * 2:
+    best = {f"{p}_ms": float("inf") for p in precisions}
+    for precision in precisions * 2:
+        hint = precision if precision != "int8" else ("bf16" if "bf16" in precisions else "f32")
         request = core.compile_model(
-            model, "CPU", {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": threads()}
+            models[precision == "int8"], "CPU",
+            {"INFERENCE_PRECISION_HINT": hint, "INFERENCE_NUM_THREADS": threads()},
         ).create_infer_request()
         request.infer({0: data})  # first run: allocation, not speed
         for _ in range(10):
@@ -255,21 +329,89 @@ def runtime_name() -> str:
     return name
 
 
-def precision_for(runtime: str) -> str:
-    """The arithmetic a runtime uses here: bf16 only on OpenVINO with native bf16, and by
-    default only where it was measured faster than float32 (:func:`bf16_pays`)."""
-    if runtime != "openvino":
-        return "f32"
+def _wanted() -> str:
     wanted = os.environ.get(PRECISION_ENV, "auto").strip().lower() or "auto"
-    if wanted == "f32":
-        return "f32"
-    if wanted not in ("auto", "bf16"):
+    if wanted not in ("auto", *PRECISIONS):
         log.warning("%s=%r unknown; choosing automatically", PRECISION_ENV, wanted)
         wanted = "auto"
+    return wanted
+
+
+def precision_for(runtime: str) -> str:
+    """The floating-point arithmetic a runtime uses here: bf16 only on OpenVINO with native
+    bf16, and by default only where it was measured faster than float32 (:func:`bf16_pays`)."""
+    return _float_choice(runtime)[0]
+
+
+def _float_choice(runtime: str) -> tuple[str, str]:
+    """(bf16 or f32, why)."""
+    if runtime != "openvino":
+        return "f32", f"{runtime} runs float32 only"
+    wanted = _wanted()
+    if wanted == "f32":
+        return "f32", f"{PRECISION_ENV}=f32"
     # An explicit bf16 is still refused without hardware support: emulated it is slower.
     if not native_bf16():
-        return "f32"
-    return "bf16" if wanted == "bf16" or bf16_pays() else "f32"
+        return "f32", "no native bf16 on this CPU (avx512_bf16 / AMX)"
+    if wanted == "bf16":
+        return "bf16", f"{PRECISION_ENV}=bf16"
+    timings = probe()
+    measured = f"probe: bf16 {timings.get('bf16_ms')} ms, f32 {timings.get('f32_ms')} ms"
+    return ("bf16", measured) if bf16_pays() else ("f32", measured + ": bf16 not faster")
+
+
+def _trunk_onnx(spec: ModelSpec) -> Path | None:
+    """Where split_onnx puts the trunk of ``spec``'s graph (None without its weights); nothing
+    is converted here (``list`` and ``/healthz`` ask)."""
+    paths = model_paths(spec)
+    if not spec.split or paths is None:
+        return None
+    full = _onnx_path(spec, paths[1])
+    return full.with_name(full.stem + "-trunk.onnx")
+
+
+def int8_refusal(key: str, runtime: str) -> str | None:
+    """Why network ``key`` does not run int8 here; None when it does."""
+    from . import quantize
+
+    spec = MODELS[key]
+    wanted = _wanted()
+    if runtime != "openvino":
+        return "int8 runs on OpenVINO only"
+    if wanted in ("bf16", "f32"):
+        return f"{PRECISION_ENV}={wanted}"
+    if not spec.split:
+        return "no int8 graph for this network (only x4plus's trunk is quantized)"
+    if not int8_hardware():
+        return "no int8 instructions on this CPU (avx512_vnni / avx_vnni / amx_int8)"
+    trunk = _trunk_onnx(spec)
+    if trunk is None:
+        return missing_reason(key)
+    result = quantize.verdict(trunk)
+    if result is None:
+        return quantize.nncf_missing() or "int8 graph not made (python -m apps.imaging quantize)"
+    if not result.get("passed"):
+        return (f"int8 graph refused by the accuracy gate: {result['psnr_min']} dB against "
+                f"float32, under {result['bar']} dB")
+    if wanted == "int8":
+        return None
+    timings = probe()
+    float_ms = timings.get(f"{precision_for(runtime)}_ms")
+    if not _pays(timings.get("int8_ms"), float_ms):
+        return f"probe: int8 {timings.get('int8_ms')} ms, not clearly faster than {float_ms} ms"
+    return None
+
+
+def precision_choice(key: str, runtime: str | None = None) -> tuple[str, str]:
+    """(int8, bf16 or f32, why) for network ``key`` on ``runtime``: for ``list`` and
+    ``/healthz``. int8 means the trunk; the rest of the network runs the float choice."""
+    runtime = runtime or runtime_name()
+    refusal = int8_refusal(key, runtime)
+    if refusal is None:
+        timings = probe()
+        return "int8", f"gated int8 graph; probe: {timings}"
+    precision, why = _float_choice(runtime)
+    return precision, f"{why}; int8: {refusal}"
 
 
 def model_paths(spec: ModelSpec) -> tuple[Path, Path] | None:
@@ -294,15 +436,19 @@ def missing_reason(key: str) -> str | None:
 # --------------------------------------------------------------------------- networks
 
 
+TICK_MS = 1000
+
+
 class Graph:
     """One compiled graph on one runtime: ``infer`` maps a 1 x C x H x W float32 array (batch
-    dimension dropped: C x H x W) to its output, C' x sH x sW."""
+    dimension dropped: C x H x W) to its output, C' x sH x sW. Runtimes that can run an
+    inference in the background call ``tick()`` about once a second meanwhile."""
 
     runtime: str
     precision: str = "f32"
     channels: int = 3  # of the output
 
-    def infer(self, chw: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def infer(self, chw: np.ndarray, tick=None) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def release(self) -> None:
@@ -328,7 +474,7 @@ class NcnnGraph(Graph):
         self._net = net
         self._mat = ncnn.Mat
 
-    def infer(self, chw: np.ndarray) -> np.ndarray:
+    def infer(self, chw: np.ndarray, tick=None) -> np.ndarray:
         extractor = self._net.create_extractor()
         extractor.input("data", self._mat(np.ascontiguousarray(chw)))
         status, out = extractor.extract("output")
@@ -354,7 +500,7 @@ class OnnxGraph(Graph):
         channels = self._session.get_outputs()[0].shape[1]
         self.channels = channels if isinstance(channels, int) else 3
 
-    def infer(self, chw: np.ndarray) -> np.ndarray:
+    def infer(self, chw: np.ndarray, tick=None) -> np.ndarray:
         return self._session.run(None, {self._input: chw[None]})[0][0]
 
 
@@ -379,8 +525,10 @@ def _openvino_core():
 class OpenVinoGraph(Graph):
     runtime = "openvino"
 
-    def __init__(self, onnx_path: Path, num_threads: int, precision: str) -> None:
-        self.precision = precision
+    def __init__(
+        self, onnx_path: Path, num_threads: int, precision: str, label: str | None = None
+    ) -> None:
+        self.precision = label or precision  # "int8": a quantized graph, the rest in precision
         # Dynamic H and W: one compiled model serves every tile shape (measured as fast as a
         # static shape per tile size, without a compile per new shape).
         config = {
@@ -399,8 +547,12 @@ class OpenVinoGraph(Graph):
         # would still be held while the head runs, and both after the job.
         self._compiled.release_memory()
 
-    def infer(self, chw: np.ndarray) -> np.ndarray:
-        self._request.infer({0: np.ascontiguousarray(chw[None])})
+    def infer(self, chw: np.ndarray, tick: Callable[[], None] | None = None) -> np.ndarray:
+        """``tick`` is called about once a second while the inference runs (for progress)."""
+        self._request.start_async({0: np.ascontiguousarray(chw[None])})
+        while not self._request.wait_for(TICK_MS):
+            if tick is not None:
+                tick()
         # The output tensor is reused by the next inference: copy it out.
         return np.array(self._request.get_output_tensor(0).data[0], dtype=np.float32, copy=True)
 
@@ -448,12 +600,20 @@ def _memory(spec_bytes: int, runtime: str, precision: str) -> int:
     return spec_bytes // 2 if precision == "bf16" else spec_bytes
 
 
+@functools.cache
+def _digest(weights: Path) -> str:
+    return model_files.sha256_file(weights)[:16]
+
+
+def _onnx_path(spec: ModelSpec, weights: Path) -> Path:
+    return cache_dir() / "models" / f"{spec.name}-{_digest(weights)}.onnx"
+
+
 def converted_onnx(spec: ModelSpec, param: Path, weights: Path) -> Path:
     """The ONNX rewrite of an ncnn model, built once and cached by the weights' SHA-256."""
     from . import ncnn_convert
 
-    digest = model_files.sha256_file(weights)[:16]
-    target = cache_dir() / "models" / f"{spec.name}-{digest}.onnx"
+    target = _onnx_path(spec, weights)
     if target.is_file():
         return target
     model = ncnn_convert.to_onnx(ncnn_convert.load(param, weights))
@@ -486,15 +646,16 @@ def split_onnx(full: Path) -> tuple[Path, Path]:
     return trunk_path, head_path
 
 
-def _stages(spec: ModelSpec, onnx_path: Path, make) -> list[Stage]:
-    """Stages built with ``make(path) -> Graph``: trunk + head for split networks."""
+def _stages(spec: ModelSpec, onnx_path: Path, make, make_trunk=None) -> list[Stage]:
+    """Stages built with ``make(path) -> Graph``: trunk (``make_trunk`` where given) + head for
+    split networks."""
     if spec.split:
         try:
             trunk_path, head_path = split_onnx(onnx_path)
         except Exception:  # noqa: BLE001 - an unexpected graph still runs whole
             log.exception("could not split %s; running it whole", spec.name)
         else:
-            trunk, head = make(trunk_path), make(head_path)
+            trunk, head = (make_trunk or make)(trunk_path), make(head_path)
             return [
                 Stage(
                     trunk,
@@ -539,12 +700,25 @@ def load(key: str, runtime: str | None = None, precision: str | None = None) -> 
     """
     spec = MODELS[key]
     runtime = runtime or runtime_name()
-    precision = precision or precision_for(runtime)
+    if precision is None:
+        precision = "int8" if int8_refusal(key, runtime) is None else precision_for(runtime)
     num_threads = threads()
     return _networks.get(
         (key, runtime, precision, num_threads),
         lambda: _build(key, spec, runtime, precision, num_threads),
     )
+
+
+def warm_up(keys: tuple[str, ...]) -> None:
+    """Load ``keys`` now (ONNX conversion, precision probe, OpenVINO compile or its disk cache),
+    so that a worker's first job does not pay for them: on a fresh cache that is most of a
+    minute, and the job's bar could not move meanwhile. Missing networks are skipped."""
+    for key in keys:
+        if missing_reason(key) is None:
+            try:
+                load(key)
+            except Exception:  # noqa: BLE001 - the job that needs it will say what is wrong
+                log.exception("could not load %s ahead of the first job", key)
 
 
 def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads: int) -> Network:
@@ -559,9 +733,19 @@ def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads:
         except Exception:  # conversion failed: ncnn still runs the files as they are
             log.exception("ONNX conversion of %s failed; falling back to ncnn", spec.name)
     if onnx_path is not None and runtime == "openvino":
+        from . import quantize
+
+        # int8: the gated trunk graph; the head (and everything else) in the float choice.
+        arithmetic = precision_for(runtime) if precision == "int8" else precision
+        int8_trunk = None
+        if precision == "int8":
+            def int8_trunk(path):
+                return OpenVinoGraph(quantize.paths(path)[0], num_threads, arithmetic, "int8")
+
         try:
             stages = _stages(
-                spec, onnx_path, lambda path: OpenVinoGraph(path, num_threads, precision)
+                spec, onnx_path, lambda path: OpenVinoGraph(path, num_threads, arithmetic),
+                int8_trunk,
             )
         except Exception:  # noqa: BLE001 - any OpenVINO failure: the next runtime
             log.exception("OpenVINO could not compile %s; using onnxruntime", spec.name)
@@ -582,10 +766,10 @@ def describe() -> dict:
     the others report the plan.
     """
     runtime = runtime_name()
-    precision = precision_for(runtime)
     networks = {}
     for key, spec in MODELS.items():
         reason = missing_reason(key)
+        precision, why = precision_choice(key, runtime) if reason is None else ("f32", reason)
         network = _networks.peek((key, runtime, precision, threads()))  # what load() would give
         networks[key] = {
             "model": spec.name,
@@ -593,6 +777,7 @@ def describe() -> dict:
             "reason": reason,
             "runtime": network.runtime if network else runtime,
             "precision": network.precision if network else precision,
+            "why": why,
             "loaded": network is not None,
         }
     flags = cpu_flags()
@@ -603,9 +788,12 @@ def describe() -> dict:
             "bf16": native_bf16(),
             "avx512": "avx512f" in flags,
             "avx2": "avx2" in flags,
-            "vnni": bool({"avx512_vnni", "avx_vnni", "amx_int8"} & flags),
+            "vnni": int8_hardware(),
+            "amx": "amx_tile" in flags,
         },
         "runtime": runtime,
-        "precision": precision,
+        "precision": precision_for(runtime),
+        "probe": probe() if runtime == "openvino" else {},
+        "int8": int8_refusal("photo-x4", runtime) or "used",
         "networks": networks,
     }

@@ -30,6 +30,7 @@ import contextlib
 import math
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -197,6 +198,34 @@ class _Step:
     share: float
     guard: bool = False
     release: Callable[[], None] = lambda: None
+    graph: object = None  # keeps the measured speed (seconds_per_pixel) for the process
+
+
+# Before a graph has run once in this process its speed is unknown: the bar then moves as
+# elapsed / (elapsed + this), never reaching the window's end before the window does.
+FIRST_WINDOW_GUESS = 20.0
+
+
+def _infer(step: _Step, window: np.ndarray, progress: Progress, start: float, end: float):
+    """``step.infer(window)``, reporting progress from ``start`` towards ``end`` while it runs
+    (runtimes that run in the background tick about once a second): by the speed measured on
+    earlier windows, so that the bar and the time left move during a long window."""
+    pixels = window.shape[1] * window.shape[2]
+    rate = getattr(step.graph, "seconds_per_pixel", None)
+    expected = pixels * rate if rate else None
+    began = time.monotonic()
+
+    def tick() -> None:
+        elapsed = time.monotonic() - began
+        share = min(0.95, elapsed / expected) if expected else elapsed / (
+            elapsed + FIRST_WINDOW_GUESS
+        )
+        progress(start + (end - start) * share)
+
+    result = step.infer(window, tick)
+    if step.graph is not None:
+        step.graph.seconds_per_pixel = (time.monotonic() - began) / pixels
+    return result
 
 
 def _steps(network) -> list[_Step]:
@@ -205,9 +234,9 @@ def _steps(network) -> list[_Step]:
         lock = network.lock
 
         def locked(graph):
-            def infer(chw: np.ndarray) -> np.ndarray:
+            def infer(chw: np.ndarray, tick=None) -> np.ndarray:
                 with lock:  # one inference at a time per network: it uses every core already
-                    return graph.infer(chw)
+                    return graph.infer(chw, tick)
 
             return infer
 
@@ -221,12 +250,13 @@ def _steps(network) -> list[_Step]:
                 s.share,
                 s.guard,
                 s.graph.release,
+                s.graph,
             )
             for s in stages
         ]
 
     # Anything with ``run`` (H x W x 3 -> sH x sW x 3) and ``scale``: one step.
-    def infer(chw: np.ndarray) -> np.ndarray:
+    def infer(chw: np.ndarray, tick=None) -> np.ndarray:
         return np.asarray(network.run(chw.transpose(1, 2, 0))).transpose(2, 0, 1)
 
     return [_Step(infer, 3, network.scale, 16, 12_000, 1.0)]
@@ -276,7 +306,8 @@ def _tile_step(
     for wy0, wy1, y0, y1 in row_windows:
         for wx0, wx1, x0, x1 in col_windows:
             window = source[:, wy0:wy1, wx0:wx1]
-            result = step.infer(window)
+            area = (wy1 - wy0) * (wx1 - wx0)
+            result = _infer(step, window, progress, done / total, (done + area) / total)
             if step.guard:
                 result = guard_blowups(window, result, scale)
             core = result[
@@ -295,7 +326,7 @@ def _tile_step(
                 (x0 - rx0) * factor : (x1 - rx0) * factor,
             ]
             np.clip(core, 0.0, 1.0, out=target)
-            done += (wy1 - wy0) * (wx1 - wx0)
+            done += area
             progress(done / total)
 
 
@@ -388,7 +419,10 @@ def run_tiled(
         for wy0, wy1, y0, y1 in row_windows:
             for wx0, wx1, x0, x1 in col_windows:
                 area = (wy1 - wy0) * (wx1 - wx0)
-                features = trunk.infer(source[:, wy0:wy1, wx0:wx1])
+                features = _infer(
+                    trunk, source[:, wy0:wy1, wx0:wx1], progress, done / total,
+                    (done + area * trunk.share) / total,
+                )
                 with lock:  # the trunk's buffers go before the head allocates its own
                     trunk.release()
                 progress((done + area * trunk.share) / total)

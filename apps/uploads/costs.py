@@ -58,8 +58,10 @@ MAX_STEP = 4.0
 # point of each cost key until it is calibrated or observed; the most specific match wins.
 # Measured through the CLI on a 2-core EPYC (docs/benchmarks.md): contrast 0.06 s and dehaze
 # 0.23 s per MP; Real-ESRGAN x4plus 63 s per input MP with OpenVINO bf16, about twice that in
-# fp32 on a CPU without bf16 — the defaults take the slower CPU, so nothing that fits is refused
-# there, and each machine's own jobs pull them down. Photo x2 and the fast tier run SPAN
+# fp32 on a CPU without bf16. The network rows hold the float32 rates of such a CPU, divided by
+# how much faster the arithmetic chosen here ran the precision probe (superres.known_speedup:
+# 2x on a Xeon with AMX, where x4plus itself runs 5x faster), so nothing that fits is refused
+# on either, and each machine's own jobs pull them further. Photo x2 and the fast tier run SPAN
 # (3-4 s per MP in bf16). restore's network path is x4plus on photos of at most 0.3 MP.
 # Ties go to the earlier row, so art (whatever the tier) comes before the photo rows.
 DEFAULTS: list[tuple[str, dict[str, str], float, float]] = [
@@ -128,6 +130,8 @@ def classify(operation: str, params: dict, pixels: int) -> tuple[str, dict[str, 
         key_params["provider"] = provider
         heavy = operation in ("upscale", "colorize", "improve")
         return (HEAVY if heavy else LIGHT), key_params
+    if operation == "upscale":
+        _same_work_same_key(params, key_params)
     if operation in ("restore", "improve"):
         path = _restore_path(pixels)
         heavy = path == "network"
@@ -140,6 +144,21 @@ def classify(operation: str, params: dict, pixels: int) -> tuple[str, dict[str, 
     return (HEAVY if operation in ("upscale", "colorize") else LIGHT), key_params
 
 
+def _same_work_same_key(params: dict, key_params: dict[str, str]) -> None:
+    """Tiers that run the same network (photo x2, art) share the fast tier's key: one rate,
+    learnt from both, so neither is estimated slower than the other by the noise of a few
+    jobs."""
+    from apps.imaging import upscale
+
+    try:
+        kind, factor = params["kind"], int(params["factor"])
+        routes = {tier: upscale.ROUTES[(kind, factor, tier)].network for tier in upscale.QUALITIES}
+    except (KeyError, TypeError, ValueError):
+        return  # not cleaned parameters: keyed as they come
+    if "quality" in key_params and len(set(routes.values())) == 1:
+        key_params["quality"] = "fast"
+
+
 def make_key(operation: str, key_params: dict[str, str]) -> str:
     return " ".join([operation, *(f"{name}={key_params[name]}" for name in sorted(key_params))])[:200]
 
@@ -150,13 +169,25 @@ def parse_key(key: str) -> tuple[str, dict[str, str]]:
 
 
 def default_cost(operation: str, key_params: dict[str, str]) -> tuple[float, float]:
-    """(overhead seconds, seconds per megapixel) from the most specific matching default."""
+    """(overhead seconds, seconds per megapixel) from the most specific matching default; a
+    network's rate follows this CPU's measured speed-up over float32."""
     best, best_size = None, -1
     for name, match, overhead, rate in DEFAULTS:
         if name == operation and all(key_params.get(k) == v for k, v in match.items()):
             if len(match) > best_size:
                 best, best_size = (overhead, rate), len(match)
-    return best or FALLBACK
+    if best is None:
+        return FALLBACK
+    network = "provider" not in key_params and (
+        operation == "upscale" or key_params.get("path", "").startswith("network")
+    )
+    return (best[0], best[1] / _speedup()) if network else best
+
+
+def _speedup() -> float:
+    from apps.imaging import superres
+
+    return superres.known_speedup()
 
 
 def cost_row(key: str) -> OperationCost:
@@ -310,11 +341,18 @@ def concurrency(cost_class: str) -> int:
 
 
 def _remaining(estimate: float, progress: int, started_at) -> float:
-    if progress > 0:
-        return estimate * (1 - progress / 100)
-    if started_at:
-        return max(estimate - (timezone.now() - started_at).total_seconds(), 0.0)
-    return estimate
+    """Seconds a running job has left: the estimate less the time spent at first, the pace
+    the bar has kept (elapsed x left / done) more and more as it fills, so the time left counts
+    down with the clock and ends where the job's own speed puts it."""
+    done = min(max(progress, 0), 99) / 100
+    if not started_at:
+        return estimate * (1 - done)
+    elapsed = max((timezone.now() - started_at).total_seconds(), 0.0)
+    by_estimate = max(estimate - elapsed, estimate * (1 - done) * 0.1)
+    if done <= 0:
+        return by_estimate
+    by_pace = elapsed * (1 - done) / done
+    return (1 - done) * by_estimate + done * by_pace
 
 
 class Backlog:

@@ -173,24 +173,50 @@ def _sizes(text: str) -> list[tuple[int, int]] | None:
 @require_GET
 def status(request: HttpRequest, job_uuid) -> JsonResponse:
     job = owned_job(request, job_uuid)
+    return JsonResponse(_status(job, costs.Backlog()))
+
+
+# Jobs one list page shows at most (history.views.PAGE_SIZE) with room to spare.
+MAX_STATUSES = 50
+
+
+@login_required
+@require_GET
+def statuses(request: HttpRequest) -> JsonResponse:
+    """The status of several of the requester's jobs (``?ids=uuid,uuid``), read together: a
+    list page polling each job apart could show two queued jobs both "next in line" for the
+    second between the first one's poll and the other's."""
+    import uuid as uuid_module
+
+    wanted = []
+    for text in request.GET.get("ids", "").split(",")[:MAX_STATUSES]:
+        try:
+            wanted.append(uuid_module.UUID(text.strip()))
+        except ValueError:
+            continue  # a stale or mangled id: the others still answer
+    jobs = costs.with_queue(
+        Job.objects.filter(owner=request.user, uuid__in=wanted)
+    ).prefetch_related("outputs")
     backlog = costs.Backlog()
-    return JsonResponse(
-        {
-            "id": str(job.uuid),
-            "status": job.status,
-            "progress": job.progress,
-            "error_code": job.error_code,
-            "error_message": job.error_message,
-            # The same, in the page's language, for the browser pages' live updates.
-            "status_text": status_label(job.status, job.error_code),
-            "error_text": translate_message(job.error_message, job.error_code),
-            "outputs": [output.kind for output in job.outputs.all()],
-            "eta_seconds": costs.eta_seconds(job, backlog),
-            "queue_position": costs.queue_position(job),
-            # "about 2 min · 3rd in line", shown beside the progress bar.
-            "eta_text": wait_text(job, backlog),
-        }
-    )
+    return JsonResponse({"jobs": [_status(job, backlog) for job in jobs]})
+
+
+def _status(job: Job, backlog: costs.Backlog) -> dict:
+    return {
+        "id": str(job.uuid),
+        "status": job.status,
+        "progress": job.progress,
+        "error_code": job.error_code,
+        "error_message": job.error_message,
+        # The same, in the page's language, for the browser pages' live updates.
+        "status_text": status_label(job.status, job.error_code),
+        "error_text": translate_message(job.error_message, job.error_code),
+        "outputs": [output.kind for output in job.outputs.all()],
+        "eta_seconds": costs.eta_seconds(job, backlog),
+        "queue_position": costs.queue_position(job),
+        # "about 2 min · 3rd in line", shown beside the progress bar.
+        "eta_text": wait_text(job, backlog),
+    }
 
 
 @login_required

@@ -63,9 +63,58 @@
   });
 
   // --- live job progress -------------------------------------------------------------------------
+  function show(element, data) {
+    const isDetail = element.dataset.reloadWhenDone === "1";
+    const status = element.querySelector('[data-role="status"]');
+    const progress = element.querySelector('[data-role="progress"]');
+    const percent = element.querySelector('[data-role="percent"]');
+    const eta = element.querySelector('[data-role="eta"]');
+    const error = element.querySelector('[data-role="error"]');
+    if (status) {
+      status.textContent = data.status_text || data.status;
+      status.className = "status " + data.status;
+    }
+    if (progress) progress.value = data.progress;
+    if (percent) percent.textContent = data.progress + "%";
+    if (eta) eta.textContent = data.eta_text || "";
+    element.classList.remove("queued", "running", "succeeded", "failed");
+    element.classList.add(data.status);
+    if (data.status === "succeeded" || data.status === "failed") {
+      element.dataset.finished = "1";
+      if (error && data.error_text) { error.textContent = data.error_text; error.hidden = false; }
+      element.querySelectorAll('[data-show-when="' + data.status + '"]').forEach((node) => { node.hidden = false; });
+      // The history tile turns from the photo as sent into its result.
+      const thumb = element.querySelector('[data-role="thumb"]');
+      if (thumb && data.status === "succeeded") thumb.src = thumb.dataset.doneSrc;
+      if (isDetail) window.location.reload();
+    }
+  }
+
+  // One request for every unfinished job of a list, so the places in line come from one
+  // reading of the queue (two jobs polled apart could both say "next in line" for a moment).
+  function pollAll(list) {
+    const tick = async () => {
+      const waiting = Array.from(list.querySelectorAll('[data-job][data-status-url][data-finished="0"]'));
+      if (!waiting.length) return;
+      const url = list.dataset.statusesUrl + "?ids=" + waiting.map((e) => e.dataset.job).join(",");
+      try {
+        const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+        if (!response.ok) return setTimeout(tick, 3000);
+        const data = await response.json();
+        for (const job of data.jobs) {
+          const element = waiting.find((e) => e.dataset.job === job.id);
+          if (element) show(element, job);
+        }
+      } catch (error) {
+        return setTimeout(tick, 3000);
+      }
+      setTimeout(tick, 1000);
+    };
+    setTimeout(tick, 500);
+  }
+
   function poll(element) {
     const url = element.dataset.statusUrl;
-    const isDetail = element.dataset.reloadWhenDone === "1";
     const tick = async () => {
       let data;
       try {
@@ -75,36 +124,16 @@
       } catch (error) {
         return setTimeout(tick, 3000);
       }
-      const status = element.querySelector('[data-role="status"]');
-      const progress = element.querySelector('[data-role="progress"]');
-      const percent = element.querySelector('[data-role="percent"]');
-      const eta = element.querySelector('[data-role="eta"]');
-      const error = element.querySelector('[data-role="error"]');
-      if (status) {
-        status.textContent = data.status_text || data.status;
-        status.className = "status " + data.status;
-      }
-      if (progress) progress.value = data.progress;
-      if (percent) percent.textContent = data.progress + "%";
-      if (eta) eta.textContent = data.eta_text || "";
-      element.classList.remove("queued", "running", "succeeded", "failed");
-      element.classList.add(data.status);
-      if (data.status === "succeeded" || data.status === "failed") {
-        element.dataset.finished = "1";
-        if (error && data.error_text) { error.textContent = data.error_text; error.hidden = false; }
-        element.querySelectorAll('[data-show-when="' + data.status + '"]').forEach((node) => { node.hidden = false; });
-        // The history tile turns from the photo as sent into its result.
-        const thumb = element.querySelector('[data-role="thumb"]');
-        if (thumb && data.status === "succeeded") thumb.src = thumb.dataset.doneSrc;
-        if (isDetail) window.location.reload();
-        return;
-      }
-      setTimeout(tick, 1000);
+      show(element, data);
+      if (element.dataset.finished !== "1") setTimeout(tick, 1000);
     };
     setTimeout(tick, 500);
   }
 
-  document.querySelectorAll('[data-status-url][data-finished="0"]').forEach(poll);
+  document.querySelectorAll("[data-statuses-url]").forEach(pollAll);
+  document.querySelectorAll('[data-status-url][data-finished="0"]').forEach((element) => {
+    if (!element.closest("[data-statuses-url]")) poll(element);
+  });
 
   // --- before / after ------------------------------------------------------------------------------
   document.querySelectorAll('[data-role="compare"]').forEach((compare) => {

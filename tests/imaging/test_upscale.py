@@ -125,7 +125,7 @@ class BoxGraph(superres.Graph):
     def __init__(self, k: int, channels: int, scale: int) -> None:
         self.k, self.channels, self.scale, self.calls = k, channels, scale, 0
 
-    def infer(self, chw: np.ndarray) -> np.ndarray:
+    def infer(self, chw: np.ndarray, tick=None) -> np.ndarray:
         self.calls += 1
         hwc = chw.transpose(1, 2, 0)
         smooth = cv2.blur(hwc, (self.k, self.k), borderType=cv2.BORDER_CONSTANT)
@@ -266,31 +266,83 @@ def test_each_request_runs_its_network_at_its_own_scale(monkeypatch, kind, facto
     assert np.abs(out[::factor, ::factor] - rgb).max() < 1e-6
 
 
-def test_bf16_is_measured_once_per_cpu_and_kept(tmp_path, monkeypatch):
+def test_precisions_are_measured_once_per_cpu_and_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(superres, "_probe_key", lambda: "cpu A")
-    timings = iter([{"bf16_ms": 20.0, "f32_ms": 13.0}, {"bf16_ms": 5.0, "f32_ms": 13.0}])
+    monkeypatch.setattr(superres, "native_bf16", lambda: True)
+    monkeypatch.setattr(superres, "int8_hardware", lambda: False)
+    timings = iter([{"bf16_ms": 20.0, "f32_ms": 13.0}, {"bf16_ms": 5.0, "f32_ms": 13.0},
+                    {"bf16_ms": 5.0, "f32_ms": 13.0, "int8_ms": 2.0}])
     measured = []
-    monkeypatch.setattr(superres, "_time_conv_block", lambda: measured.append(1) or next(timings))
-    superres.bf16_pays.cache_clear()
+
+    def fake_probe(precisions):
+        measured.append(precisions)
+        return next(timings)
+
+    monkeypatch.setattr(superres, "_time_conv_block", fake_probe)
+    superres.probe.cache_clear()
     try:
         assert superres.bf16_pays() is False  # slower in bf16: float32
-        superres.bf16_pays.cache_clear()  # a new process reads the file instead of measuring
+        assert measured == [("bf16", "f32")]
+        superres.probe.cache_clear()  # a new process reads the file instead of measuring
         assert superres.bf16_pays() is False and len(measured) == 1
         monkeypatch.setattr(superres, "_probe_key", lambda: "cpu B")
-        superres.bf16_pays.cache_clear()
+        superres.probe.cache_clear()
         assert superres.bf16_pays() is True and len(measured) == 2
         kept = json.loads((tmp_path / "openvino" / "precision.json").read_text())
-        assert kept["cpu A"]["bf16"] is False and kept["cpu B"]["bf16"] is True
+        assert kept["cpu A"]["bf16_ms"] == 20.0 and kept["cpu B"]["bf16_ms"] == 5.0
+        # A CPU whose int8 was never timed (an older cache) is measured again, int8 included.
+        monkeypatch.setattr(superres, "int8_hardware", lambda: True)
+        superres.probe.cache_clear()
+        assert superres.probe()["int8_ms"] == 2.0 and measured[-1] == ("bf16", "f32", "int8")
     finally:
-        superres.bf16_pays.cache_clear()
+        superres.probe.cache_clear()
 
 
 @pytest.mark.skipif(not superres.openvino_available(), reason="OpenVINO not installed")
-def test_the_bf16_probe_runs_on_this_cpu():
-    timings = superres._time_conv_block(channels=16, side=32, layers=2)
-    assert set(timings) == {"bf16_ms", "f32_ms"}
+def test_the_precision_probe_runs_on_this_cpu():
+    timings = superres._time_conv_block(("f32", "int8"), channels=16, side=32, layers=2)
+    assert set(timings) == {"f32_ms", "int8_ms"}
     assert all(0 < value < 10_000 for value in timings.values())
+
+
+def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatch):
+    """The precision choice among int8 / bf16 / f32 with the probe and the gate stubbed."""
+    from apps.imaging import quantize
+
+    monkeypatch.delenv(superres.PRECISION_ENV, raising=False)
+    monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
+    trunk = tmp_path / "x-trunk.onnx"
+    monkeypatch.setattr(superres, "_trunk_onnx", lambda spec: trunk if spec.split else None)
+    monkeypatch.setattr(superres, "missing_reason", lambda key: None)
+    monkeypatch.setattr(superres, "native_bf16", lambda: True)
+    probe = {"f32_ms": 10.0, "bf16_ms": 4.0, "int8_ms": 2.0}
+    monkeypatch.setattr(superres, "probe", lambda: probe)
+    # A CPU without VNNI / AMX int8: never int8.
+    monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
+    assert "no int8 instructions" in superres.int8_refusal("photo-x4", "openvino")
+    monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx512_vnni", "amx_int8"}))
+    assert "not made" in superres.int8_refusal("photo-x4", "openvino") or "NNCF" in (
+        superres.int8_refusal("photo-x4", "openvino"))
+    xml, report = quantize.paths(trunk)
+    xml.write_text("<net/>")
+    report.write_text(json.dumps({"psnr_min": 37.4, "bar": 40.0, "passed": False}))
+    precision, why = superres.precision_choice("photo-x4", "openvino")
+    assert precision == "bf16" and "refused by the accuracy gate: 37.4 dB" in why
+    report.write_text(json.dumps({"psnr_min": 44.0, "bar": 40.0, "passed": True}))
+    assert superres.precision_choice("photo-x4", "openvino")[0] == "int8"
+    assert superres.int8_refusal("fast-x4", "openvino").startswith("no int8 graph")
+    # Passed the gate but not faster than the float choice here (AMX bf16): bf16.
+    probe["int8_ms"] = 3.9
+    precision, why = superres.precision_choice("photo-x4", "openvino")
+    assert precision == "bf16" and "not clearly faster" in why
+    monkeypatch.setenv(superres.PRECISION_ENV, "int8")
+    assert superres.precision_choice("photo-x4", "openvino")[0] == "int8"
+    monkeypatch.setenv(superres.PRECISION_ENV, "f32")
+    assert superres.precision_choice("photo-x4", "openvino") == (
+        "f32", f"{superres.PRECISION_ENV}=f32; int8: {superres.PRECISION_ENV}=f32"
+    )
+    assert superres.int8_refusal("photo-x4", "onnxruntime") == "int8 runs on OpenVINO only"
 
 
 def test_runtime_and_precision_follow_the_cpu(monkeypatch):
@@ -466,3 +518,44 @@ def test_sixteen_bit_art_keeps_bit_depth():
     resolved = resolved.outputs["resolved"]
     assert resolved.bit_depth == 16 and resolved.rgb.shape == (128, 128, 3)
     assert resolved.alpha.shape == (128, 128)
+
+
+@pytest.mark.skipif(not superres.openvino_available(), reason="OpenVINO not installed")
+def test_progress_moves_while_one_long_window_runs(tmp_path, monkeypatch):
+    """A window is one inference (a whole 1 MP trunk window takes half a minute): the bar must
+    move during it, by the speed measured on earlier windows, and never go back."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(superres, "TICK_MS", 1)  # a tick per millisecond instead of per second
+    rng = np.random.default_rng(0)
+    nodes, inits, name = [], [], "x"
+    for i, (cin, cout) in enumerate([(3, 32), *[(32, 32)] * 6, (32, 3)]):
+        inits.append(numpy_helper.from_array(
+            rng.standard_normal((cout, cin, 3, 3)).astype(np.float32) * 0.05, f"w{i}"))
+        nodes.append(helper.make_node("Conv", [name, f"w{i}"], [f"c{i}"], pads=[1] * 4))
+        name = f"c{i}"
+    shape = [1, 3, "h", "w"]
+    graph = helper.make_graph(
+        nodes, "slow", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)], inits,
+    )
+    path = tmp_path / "slow.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+                     .SerializeToString())
+    ov_graph = superres.OpenVinoGraph(path, 1, "f32")
+    network = superres.Network(superres.ModelSpec("slow", 1), [
+        superres.Stage(ov_graph, 1, 4, 1000, 1.0)])
+    rgb = rng.random((256, 256, 3), dtype=np.float32)
+    first, second = [], []
+    upscale._tile_step(  # a first job: the speed is not known yet, the bar still moves
+        np.ascontiguousarray(rgb.transpose(2, 0, 1)), upscale._steps(network)[0], 1, 4,
+        256 * 256, np.empty_like(rgb), first.append,
+    )
+    upscale.run_tiled(rgb, network, 1, progress=second.append)
+    for seen in (first, second):
+        inside = [value for value in seen if 0.0 < value < 1.0]
+        assert len(set(inside)) >= 3, seen[:10]
+        assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+    assert ov_graph.seconds_per_pixel > 0
+    assert max(v for v in second if v < 1.0) <= 0.95  # a guess never reaches the end early

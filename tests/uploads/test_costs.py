@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def slow_cpu(monkeypatch):
     monkeypatch.setattr(costs, "DEFAULTS", SLOW_CPU_COSTS + costs.DEFAULTS)
+    monkeypatch.setattr(costs, "_speedup", lambda: 1.0)  # whatever this CPU's probe found
 
 
 @pytest.fixture
@@ -79,10 +80,49 @@ def test_improve_is_heavy_when_it_may_colorize(monkeypatch):
 
 
 def test_new_parameters_get_their_own_key_and_the_closest_default():
-    fast = costs.plan("upscale", {"factor": 2, "kind": "photo", "quality": "fast"}, 640, 480)
-    best = costs.plan("upscale", {"factor": 2, "kind": "photo"}, 640, 480)
-    assert fast.key == "upscale factor=2 kind=photo quality=fast"
+    fast = costs.plan("upscale", {"factor": 4, "kind": "photo", "quality": "fast"}, 640, 480)
+    best = costs.plan("upscale", {"factor": 4, "kind": "photo"}, 640, 480)
+    assert fast.key == "upscale factor=4 kind=photo quality=fast"
     assert fast.estimate_seconds < best.estimate_seconds
+
+
+def test_tiers_running_the_same_network_share_one_estimate():
+    from apps.imaging import upscale
+
+    def cleaned(**params):
+        params = upscale.clean_params(params)
+        return costs.plan("upscale", params, 1000, 1000)
+
+    x2_best, x2_fast = cleaned(factor=2, quality="best"), cleaned(factor=2, quality="fast")
+    # Both run SPAN x2: one key, so what either job teaches the rate serves both.
+    assert x2_best.key == x2_fast.key == "upscale factor=2 kind=photo quality=fast"
+    OperationCost.objects.create(key=x2_fast.key, operation="upscale", overhead_seconds=1.0,
+                                 seconds_per_megapixel=3.0)
+    assert cleaned(factor=2, quality="best").estimate_seconds == 4.0
+    assert cleaned(factor=4, quality="fast").estimate_seconds < cleaned(factor=4).estimate_seconds
+    art = cleaned(factor=4, kind="art", quality="best")
+    assert art.key == "upscale factor=4 kind=art quality=fast"
+
+
+def test_network_defaults_follow_the_measured_speedup(monkeypatch):
+    slow = costs.plan("upscale", {"factor": 4, "kind": "photo", "quality": "best"}, 1000, 1000)
+    light = costs.plan("dehaze", {}, 1000, 1000)
+    monkeypatch.setattr(costs, "_speedup", lambda: 2.0)
+    fast = costs.plan("upscale", {"factor": 4, "kind": "photo", "quality": "best"}, 1000, 1000)
+    assert fast.estimate_seconds == pytest.approx(5.0 + (slow.estimate_seconds - 5.0) / 2)
+    assert costs.plan("dehaze", {}, 1000, 1000).estimate_seconds == light.estimate_seconds
+
+
+def test_the_time_left_counts_down_with_the_clock_and_the_bar(alice):
+    started = timezone.now() - timedelta(seconds=30)
+    # 30 s in, no progress yet: the estimate less the time spent.
+    assert costs._remaining(100.0, 0, started) == pytest.approx(70.0, abs=0.5)
+    # Half way after 30 s: the pace (30 s more) weighs half, the estimate (70 s) the other half.
+    assert costs._remaining(100.0, 50, started) == pytest.approx(50.0, abs=0.5)
+    # Nearly done: the pace decides.
+    assert costs._remaining(100.0, 95, started) < 6.0
+    later = timezone.now() - timedelta(seconds=40)
+    assert costs._remaining(100.0, 60, later) < costs._remaining(100.0, 50, started) - 5
 
 
 def test_the_estimate_comes_from_the_stored_cost_row():
@@ -230,7 +270,7 @@ def test_the_rest_api_refuses_with_problem_json(client, alice, settings):
     response = client.post(
         "/api/jobs/",
         {"files": [SimpleUploadedFile("a.png", image_bytes(800, 600), "image/png")],
-         "operation": "upscale", "params": '{"factor": 2}'},
+         "operation": "upscale", "params": '{"factor": 4}'},
         HTTP_AUTHORIZATION=f"Token {secrets['token']}",
     )
     assert response.status_code == 422
@@ -266,3 +306,18 @@ def test_calibration_measures_the_light_operations_here():
 class _info:
     def __init__(self, width: int, height: int) -> None:
         self.info = type("Info", (), {"width": width, "height": height})
+
+
+def test_a_list_page_reads_every_job_status_at_once(alice_client, alice, bob):
+    jobs = [make_job(alice, "upscale", params={"factor": 4, "kind": "photo", "quality": "best"})
+            for _ in range(3)]
+    Job.objects.filter(id=jobs[0].id).update(status=Job.Status.RUNNING, started_at=timezone.now())
+    theirs = make_job(bob, "contrast")
+    ids = ",".join(str(job.uuid) for job in [*jobs, theirs]) + ",not-a-uuid"
+    answer = alice_client.get(reverse("uploads:statuses"), {"ids": ids}).json()["jobs"]
+    by_id = {item["id"]: item for item in answer}
+    assert set(by_id) == {str(job.uuid) for job in jobs}  # bob's job is not alice's to see
+    assert [by_id[str(job.uuid)]["queue_position"] for job in jobs] == [None, 1, 2]
+    assert "next in line" in by_id[str(jobs[1].uuid)]["eta_text"]
+    assert "2nd in line" in by_id[str(jobs[2].uuid)]["eta_text"]
+    assert by_id[str(jobs[0].uuid)]["eta_text"].endswith("left")

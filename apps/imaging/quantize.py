@@ -1,0 +1,172 @@
+"""int8 for a network's trunk: made once here with NNCF, used only where it passes the gate.
+
+NNCF (``pip install -e .[int8]``) is needed only to make the quantized graph
+(``python -m apps.imaging quantize``); the engine runs without it and says so. The graph is
+post-training quantized on photo crops given at that time (the fixtures and degradations made
+from them: downscaled, JPEG-compressed), with the first and last convolutions of the trunk kept
+in floating point and the head (the upsampling and the output convolution) never quantized.
+
+It is then run against the float32 graph on photo tiles that were not used for calibration and
+kept only if every tile reaches :data:`PSNR_BAR` (the verdict is stored beside the graph:
+``<trunk>-int8.json``). A graph under the bar is kept on disk for inspection but never used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+from . import model_files
+
+log = logging.getLogger(__name__)
+
+PSNR_BAR = 40.0  # dB against float32, on tiles not used for calibration
+INT8_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def nncf_missing() -> str | None:
+    import importlib.util
+
+    if importlib.util.find_spec("nncf") is None:
+        return "NNCF not installed (pip install -e .[int8]); int8 cannot be made here"
+    return None
+
+
+def paths(trunk: Path) -> tuple[Path, Path]:
+    """(quantized OpenVINO IR .xml, verdict .json) for a trunk graph."""
+    return trunk.with_name(trunk.stem + "-int8.xml"), trunk.with_name(trunk.stem + "-int8.json")
+
+
+def verdict(trunk: Path) -> dict | None:
+    """The stored gate result for ``trunk``'s int8 graph; None where none was made."""
+    xml, report = paths(trunk)
+    try:
+        result = json.loads(report.read_text())
+    except (OSError, ValueError):
+        return None
+    return result if xml.is_file() else None
+
+
+def psnr(reference: np.ndarray, candidate: np.ndarray) -> float:
+    """PSNR in dB of the [0, 1]-clipped images (inf when identical)."""
+    a = np.clip(reference, 0.0, 1.0).astype(np.float64)
+    b = np.clip(candidate, 0.0, 1.0).astype(np.float64)
+    mse = float(np.mean((a - b) ** 2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(1.0 / mse)
+
+
+def gate(
+    reference: Callable[[np.ndarray], np.ndarray],
+    candidate: Callable[[np.ndarray], np.ndarray],
+    tiles: Iterable[np.ndarray],
+    bar: float = PSNR_BAR,
+) -> dict:
+    """Run both on every tile (C x H x W); passes only if the worst tile reaches ``bar``."""
+    scores = [psnr(reference(tile), candidate(tile)) for tile in tiles]
+    if not scores:
+        raise ValueError("the gate needs at least one evaluation tile")
+    worst = min(scores)
+    return {"psnr_min": round(worst, 2), "psnr_tiles": [round(s, 2) for s in scores],
+            "bar": bar, "passed": bool(worst >= bar)}
+
+
+def _first_last_convolutions(model) -> list[str]:
+    convs = [op.get_friendly_name() for op in model.get_ordered_ops()
+             if op.get_type_name() == "Convolution"]
+    return sorted({convs[0], convs[-1]}) if convs else []
+
+
+def quantize(trunk: Path, calibration: list[np.ndarray]):
+    """The NNCF int8 model of ``trunk`` (an ONNX graph), first and last convolutions kept."""
+    import nncf
+    import openvino as ov
+
+    model = ov.Core().read_model(str(trunk))
+    keep = _first_last_convolutions(model)
+    quantized = nncf.quantize(
+        model,
+        nncf.Dataset([tile[None].astype(np.float32) for tile in calibration]),
+        preset=nncf.QuantizationPreset.MIXED,  # asymmetric activations: LeakyReLU goes negative
+        subset_size=len(calibration),
+        ignored_scope=nncf.IgnoredScope(names=keep, validate=False),
+        fast_bias_correction=True,
+    )
+    return quantized, keep
+
+
+def build(
+    trunk: Path,
+    finish: Callable[[np.ndarray], np.ndarray],
+    calibration: list[np.ndarray],
+    evaluation: list[np.ndarray],
+    compile_config: dict,
+    bar: float = PSNR_BAR,
+) -> dict:
+    """Quantize ``trunk``, gate it end to end (trunk then ``finish``, the float head) against the
+    float32 trunk on ``evaluation`` tiles, and store the graph and the verdict beside ``trunk``."""
+    import openvino as ov
+
+    quantized, keep = quantize(trunk, calibration)
+    core = ov.Core()
+
+    def runner(model, config):
+        request = core.compile_model(model, "CPU", config).create_infer_request()
+
+        def run(tile: np.ndarray) -> np.ndarray:
+            request.infer({0: np.ascontiguousarray(tile[None], np.float32)})
+            return finish(np.array(request.get_output_tensor(0).data[0], np.float32))
+
+        return run
+
+    reference = runner(str(trunk), {**compile_config, "INFERENCE_PRECISION_HINT": "f32"})
+    candidate = runner(quantized, compile_config)
+    result = gate(reference, candidate, evaluation, bar)
+    import nncf
+
+    result.update(
+        kept_float=keep, calibration_tiles=len(calibration), nncf=nncf.__version__,
+        precision=compile_config.get("INFERENCE_PRECISION_HINT", "f32"),
+    )
+    xml, report = paths(trunk)
+    ov.save_model(quantized, str(xml))
+    model_files.write_atomically(report, json.dumps(result, indent=1).encode())
+    log.info("int8 %s: %s", trunk.name, result)
+    return result
+
+
+# --------------------------------------------------------------------------- photo crops
+
+
+def calibration_crops(photos: Iterable[np.ndarray], count: int, side: int, seed: int = 0
+                      ) -> list[np.ndarray]:
+    """``count`` C x side x side crops of the photos (H x W x 3 float32 in [0, 1]) and of their
+    degradations — area-downscaled by 2 or 3, JPEG at quality 40..90 — as uploads arrive."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    sources = [np.asarray(photo, np.float32) for photo in photos]
+    sources = [s for s in sources if min(s.shape[:2]) >= side]
+    if not sources:
+        raise ValueError(f"no photo of at least {side}x{side} to calibrate on")
+    crops = []
+    while len(crops) < count:
+        image = sources[len(crops) % len(sources)]
+        shrink = int(rng.choice([1, 2, 3]))
+        if shrink > 1 and min(image.shape[:2]) // shrink >= side:
+            size = (image.shape[1] // shrink, image.shape[0] // shrink)
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        y = int(rng.integers(0, image.shape[0] - side + 1))
+        x = int(rng.integers(0, image.shape[1] - side + 1))
+        crop = np.ascontiguousarray(image[y : y + side, x : x + side])
+        if rng.random() < 0.5:
+            quality = int(rng.integers(40, 91))
+            ok, data = cv2.imencode(".jpg", np.round(crop * 255).astype(np.uint8),
+                                    [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if ok:
+                crop = cv2.imdecode(data, cv2.IMREAD_UNCHANGED).astype(np.float32) / 255
+        crops.append(np.ascontiguousarray(crop.transpose(2, 0, 1)))
+    return crops
