@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -186,12 +187,10 @@ def statuses(request: HttpRequest) -> JsonResponse:
     """The status of several of the requester's jobs (``?ids=uuid,uuid``), read together: a
     list page polling each job apart could show two queued jobs both "next in line" for the
     second between the first one's poll and the other's."""
-    import uuid as uuid_module
-
     wanted = []
     for text in request.GET.get("ids", "").split(",")[:MAX_STATUSES]:
         try:
-            wanted.append(uuid_module.UUID(text.strip()))
+            wanted.append(uuid.UUID(text.strip()))
         except ValueError:
             continue  # a stale or mangled id: the others still answer
     jobs = costs.with_queue(
