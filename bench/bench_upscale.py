@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from apps.imaging import codec, ncnn_convert, superres, upscale  # noqa: E402
+from apps.imaging import codec, config, ncnn_convert, superres, upscale  # noqa: E402
 from apps.imaging.picture import Picture  # noqa: E402
 from tests.imaging.helpers import psnr, ssim  # noqa: E402
 
@@ -408,7 +408,8 @@ def context(lines: list[str]) -> None:
     lines += ["", f"Context computed on top of the image (trunk, 68 px; {chosen}, "
               f"{trunk_bytes} B per window pixel, measured with VmHWM) by memory budget:", ""]
     for budget in ("3GiB", "5GiB"):
-        os.environ[upscale.MEMORY_BUDGET_ENV] = budget
+        os.environ[config.MEMORY_BUDGET_ENV] = budget
+        config.config.cache_clear()  # the engine reads its settings once
         for side, factor in ((1000, 4), (1414, 4), (2000, 4)):
             held = side * side * (factor * factor * 3 + 3) * 4  # output and input
             allowance = upscale._window_pixels(trunk_bytes + 64 * 4, held)
@@ -416,10 +417,11 @@ def context(lines: list[str]) -> None:
             rows, cols = upscale.plan_tiles(side, side, pad, allowance)
             cost = upscale._axis(side, rows, pad)[1] * upscale._axis(side, cols, pad)[1]
             lines.append(
-                f"- `{upscale.MEMORY_BUDGET_ENV}={budget}`: {side}x{side} at x{factor}: "
+                f"- `{config.MEMORY_BUDGET_ENV}={budget}`: {side}x{side} at x{factor}: "
                 f"{rows}x{cols} windows, overhead {cost / side / side - 1:.0%}"
             )
-    os.environ.pop(upscale.MEMORY_BUDGET_ENV, None)
+    os.environ.pop(config.MEMORY_BUDGET_ENV, None)
+    config.config.cache_clear()
     lines.append("")
 
 

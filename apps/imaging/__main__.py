@@ -119,8 +119,9 @@ def run_faces(args: argparse.Namespace) -> int:
 
 def run_install_model(args: argparse.Namespace) -> int:
     from .colorize import install_model  # noqa: PLC0415
+    from .config import config  # noqa: PLC0415
 
-    model_dir = args.model_dir or os.environ.get("ENHANCER_MODEL_DIR")
+    model_dir = args.model_dir or config().model_dir
     if not model_dir:
         raise SystemExit("error: give --model-dir or set ENHANCER_MODEL_DIR")
     path = install_model(args.source, args.sha256, model_dir, args.name)

@@ -34,12 +34,11 @@ best NLM 26.01, network 26.94; blur+downscale: input 26.28, best unsharp mask 28
 
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 
 from . import superres
+from .config import config
 from .operation import Result
 from .picture import Picture
 from .progress import Progress, ignore, scaled
@@ -198,10 +197,8 @@ def _levels(rgb: np.ndarray) -> np.ndarray:
 
 
 def network_max_pixels() -> int:
-    try:
-        return int(os.environ.get("ENHANCER_RESTORE_NET_MAX_PIXELS", NETWORK_MAX_PIXELS))
-    except ValueError:
-        return NETWORK_MAX_PIXELS
+    forced = config().restore_net_max_pixels
+    return NETWORK_MAX_PIXELS if forced is None else forced
 
 
 def _use_network(picture: Picture) -> bool:

