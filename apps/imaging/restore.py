@@ -37,7 +37,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from . import superres
+from . import networks
 from .config import config
 from .operation import Result
 from .picture import Picture
@@ -204,7 +204,7 @@ def network_max_pixels() -> int:
 def _use_network(picture: Picture) -> bool:
     return (
         picture.width * picture.height <= network_max_pixels()
-        and superres.missing_reason(NETWORK_KEY) is None
+        and networks.missing_reason(NETWORK_KEY) is None
     )
 
 
@@ -213,7 +213,7 @@ def _network_restore(rgb: np.ndarray, progress: Progress) -> np.ndarray:
 
     tile, pad = upscale.tile_settings()
     # factor 1: each x4 tile is area-averaged 4x4 straight back to the input size.
-    return upscale.run_tiled(rgb, superres.load(NETWORK_KEY), 1, tile, pad, progress)
+    return upscale.run_tiled(rgb, networks.load(NETWORK_KEY), 1, tile, pad, progress)
 
 
 def _gentle(picture: Picture, assessment: dict, progress: Progress) -> tuple[np.ndarray, list[str]]:

@@ -1,6 +1,6 @@
 """The ``upscale`` operation: x2 / x4 for photos and art, in two quality tiers, tiled.
 
-Networks (superres.MODELS) and which serves each request (ROUTES) were chosen by measurement
+Networks (networks.MODELS) and which serves each request (ROUTES) were chosen by measurement
 against ground truth — high-resolution crops of the fixtures, downscaled to make the inputs,
 clean and JPEG-compressed (docs/benchmarks.md, "Upscale"):
 
@@ -19,7 +19,7 @@ at the image border a window stops where the image stops, exactly as an untiled 
 so there is nothing to pad and edge tiles cost less. RRDBNet runs as a trunk (long-range
 context, little memory per pixel: large windows) and a head (the upsampling: most of the
 memory, ~2 px of context: small windows run on each trunk window's features, each graph giving
-its memory back before the other runs; superres.ModelSpec.split). Only each window's centre is
+its memory back before the other runs; networks.ModelSpec.split). Only each window's centre is
 written into a preallocated output, so memory is the output plus one window's activations,
 whatever the image size.
 """
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from . import superres
+from . import networks
 from .config import MEMORY_BUDGET_ENV, config
 from .errors import EnhancerError
 from .operation import Result
@@ -59,7 +59,7 @@ MIN_WINDOW_PIXELS = 128 * 128
 
 @dataclass(frozen=True)
 class Route:
-    network: str  # key in superres.MODELS
+    network: str  # key in networks.MODELS
     description: str
 
 
@@ -97,7 +97,7 @@ def memory_budget() -> int:
 def tile_settings() -> tuple[int | None, int | None]:
     """(largest window side, context) forced by ``ENHANCER_TILE`` / ``ENHANCER_TILE_PAD``;
     None where unset: windows then come from the memory budget and context from each
-    network's measured need (superres.MODELS)."""
+    network's measured need (networks.MODELS)."""
     tile, pad = config().tile, config().tile_pad
     return (
         max(MIN_CORE, tile) if tile is not None else None,
@@ -145,7 +145,7 @@ def clean_params(params: dict) -> dict:
 def unavailable_reason() -> str | None:
     # The best tier is the operation; a missing fast network only removes that option.
     for key in sorted(NETWORKS.values()):
-        reason = superres.missing_reason(key)
+        reason = networks.missing_reason(key)
         if reason:
             return reason
     return None
@@ -474,7 +474,7 @@ def upscale_rgb(
     pad: int | None = None,
 ) -> np.ndarray:
     route = ROUTES[(kind, factor, quality)]
-    network = superres.load(route.network)
+    network = networks.load(route.network)
     forced_tile, forced_pad = tile_settings()
     tile = forced_tile if tile is None else tile
     pad = forced_pad if pad is None else pad
@@ -502,14 +502,14 @@ def run(picture: Picture, params: dict, progress: Progress = ignore):
     resolved = upscale(
         picture, params["factor"], params["kind"], progress, quality=params["quality"]
     )
-    network = superres.load(route.network)
+    network = networks.load(route.network)
     return Result(
         {"resolved": resolved},
         {
             "factor": params["factor"],
             "kind": params["kind"],
             "quality": params["quality"],
-            "model": superres.MODELS[route.network].name,
+            "model": networks.MODELS[route.network].name,
             "method": route.description,
             "runtime": network.runtime,
             "precision": network.precision,
