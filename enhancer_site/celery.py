@@ -18,9 +18,9 @@ def _limit_threads(**_kwargs) -> None:
     if os.environ.get("ENHANCER_THREADS"):
         import cv2
 
-        from apps.imaging import superres
+        from apps.imaging import runtimes
 
-        cv2.setNumThreads(superres.threads())
+        cv2.setNumThreads(runtimes.threads())
 
 
 WARM_UP_ENV = "ENHANCER_WARM_UP"
@@ -48,6 +48,6 @@ def _warm_up() -> None:
         return
     import threading
 
-    from apps.imaging import superres
+    from apps.imaging import networks
 
-    threading.Thread(target=superres.warm_up, args=(keys,), name="warm-up", daemon=True).start()
+    threading.Thread(target=networks.warm_up, args=(keys,), name="warm-up", daemon=True).start()

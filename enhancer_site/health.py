@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from apps import providers
 from apps.face_registry import services as face_services
 from apps.imaging import faces as face_engine
-from apps.imaging import operations, superres
+from apps.imaging import networks, operations
 
 from .celery import app as celery_app
 
@@ -108,7 +108,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     }
     if _may_see_details(request):
         body.update(database=database, broker=broker, workers=workers,
-                    operations=_operations(), faces=_faces(), upscale=superres.describe())
+                    operations=_operations(), faces=_faces(), upscale=networks.describe())
     # The web tier itself is serving when database and broker answer; a missing worker is
     # reported, not a reason for a load balancer to take the site out.
     return JsonResponse(body, status=200 if healthy else 503)
