@@ -14,7 +14,6 @@ import io
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ import requests
 from PIL import Image
 
 from tests.hardening.production import collectstatic_step, compose_workers, dockerfile_cmd
-from tests.helpers import ROOT, free_port, image_bytes, process_env, wait_for
+from tests.helpers import ROOT, free_port, image_bytes, process_env, stop_process_groups, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -84,15 +83,7 @@ class Processes:
         return "\n".join(f"--- {path.name}\n{path.read_text()[-4000:]}" for _, path in self.started)
 
     def stop(self) -> None:
-        for process, _ in self.started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process, _ in self.started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_groups([process for process, _ in self.started])
 
 
 class Browser:
