@@ -31,8 +31,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 def production_env(tmp: Path, media_root: Path) -> dict[str, str]:
     env = process_env(media_root)
     # The test process runs with the test settings; the site must not inherit any of that.
-    for name in ("ENHANCER_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set it
-        env.pop(name, None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests set it
     env.update(
         DJANGO_SETTINGS_MODULE="enhancer_site.settings",
         DJANGO_DEBUG="false",
