@@ -186,10 +186,7 @@ def _resolution_params(meta: dict) -> dict:
 
 def _failed_object(name: str, error: EnhancerError) -> dict:
     status = TEMPORARY if error.temporary else PERMANENT
-    message = error.message
-    if error.code in (EnhancerError.NO_FACE, EnhancerError.TOO_MANY_FACES) and not error.temporary:
-        message = SET_NEEDS_ONE_FACE  # VK's one wording for both; partners match on it
-    return {"status": status, "error": message, "name": name}
+    return {"status": status, "error": error.message, "name": name}
 
 
 def _outcome_object(name: str, outcome: Outcome, fields: dict[str, str], mode: str) -> dict:
@@ -314,6 +311,8 @@ def persons_set(request: HttpRequest, client: ApiClient, meta: dict) -> JsonResp
             faces.set_face(space, person_id, photo, filename)
             objects.append({"status": OK, "name": entry["name"]})
         except EnhancerError as error:
+            if error.code in (EnhancerError.NO_FACE, EnhancerError.TOO_MANY_FACES):
+                error = EnhancerError(error.code, SET_NEEDS_ONE_FACE)  # VK's words for both
             objects.append(_failed_object(entry["name"], error))
     return envelope(200, {"objects": objects})
 
