@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps import providers
+from apps.api.compat import vk
 from apps.face_registry import services as face_services
 from apps.imaging import faces as face_engine
 from apps.imaging import networks, operations
@@ -82,7 +83,7 @@ def _faces() -> dict:
             name: {"available": why is None, "reason": why}
             for name, why in face_services.attributes_unavailable().items()
         },
-        "person_fields": face_services.person_fields() if reason is None else [],
+        "person_fields": vk.person_fields() if reason is None else [],
     }
 
 
