@@ -34,7 +34,6 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -49,6 +48,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.helpers import stop_process_groups  # noqa: E402
+
 OUTPUT = ROOT / "docs" / "benchmarks" / "load.md"
 FIXTURES = Path(os.environ.get("ENHANCER_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 PY = sys.executable
@@ -210,14 +211,7 @@ print(json.dumps({"secrets": plain, "sessions": sessions}))
             ).fetchall()
 
     def stop(self) -> None:
-        for _name, process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for _name, process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop_process_groups([process for _name, process in self.processes], grace=15)
         keep = os.environ.get("BENCH_KEEP_LOGS")
         if keep:
             Path(keep).mkdir(parents=True, exist_ok=True)

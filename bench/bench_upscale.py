@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from apps.imaging import codec, ncnn_convert, superres, upscale  # noqa: E402
+from apps.imaging import codec, config, ncnn_convert, networks, runtimes, upscale  # noqa: E402
 from apps.imaging.picture import Picture  # noqa: E402
 from tests.imaging.helpers import psnr, ssim  # noqa: E402
 
@@ -47,10 +47,10 @@ BORDER = 32  # output pixels left out of the "away from the border" PSNR
 def cpu_line() -> str:
     keep = sorted(
         f
-        for f in superres.cpu_flags()
+        for f in runtimes.cpu_flags()
         if f.startswith(("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx", "fma"))
     )
-    return f"{superres.cpu_model()}, {superres.threads()} threads, flags: {' '.join(keep)}"
+    return f"{runtimes.cpu_model()}, {runtimes.threads()} threads, flags: {' '.join(keep)}"
 
 
 def detail(x: np.ndarray) -> float:
@@ -161,7 +161,7 @@ def precisions_here() -> list[str]:
     """The precisions this CPU can run x4plus in: float32, bf16 where native, int8 where the
     CPU has VNNI / AMX int8 and the int8 graph passed its gate."""
     found = ["f32"]
-    if superres.native_bf16():
+    if runtimes.native_bf16():
         found.append("bf16")
     if _int8_gated():
         found.append("int8")
@@ -171,15 +171,15 @@ def precisions_here() -> list[str]:
 def _int8_gated() -> bool:
     from apps.imaging import quantize
 
-    trunk = superres._trunk_onnx(superres.MODELS["photo-x4"])
+    trunk = networks.trunk_onnx(networks.MODELS["photo-x4"])
     result = quantize.verdict(trunk) if trunk else None
-    return bool(result and result.get("passed")) and superres.int8_hardware()
+    return bool(result and result.get("passed")) and runtimes.int8_hardware()
 
 
 def int8_line() -> str:
     from apps.imaging import quantize
 
-    trunk = superres._trunk_onnx(superres.MODELS["photo-x4"])
+    trunk = networks.trunk_onnx(networks.MODELS["photo-x4"])
     result = quantize.verdict(trunk) if trunk else None
     if result is None:
         return f"int8: no graph made here ({quantize.nncf_missing() or 'run python -m apps.imaging quantize'})."
@@ -202,7 +202,7 @@ def headline(folder: Path, repeats: int, lines: list[str]) -> None:
         return ["upscale", str(source), str(folder / f"out384-{precision}.png"), "--factor", "4"]
 
     def env(precision: str) -> dict[str, str]:
-        return {superres.PRECISION_ENV: precision}
+        return {config.PRECISION_ENV: precision}
 
     for precision in precisions:  # fills the ONNX and OpenVINO caches, as a worker's warm-up
         cli(*args(precision), env=env(precision))
@@ -211,9 +211,9 @@ def headline(folder: Path, repeats: int, lines: list[str]) -> None:
     try:
         import torch
 
-        torch.set_num_threads(superres.threads())
-        spec = superres.MODELS["photo-x4"]
-        model = build_torch_rrdbnet(ncnn_convert.load(*superres.model_paths(spec)))
+        torch.set_num_threads(runtimes.threads())
+        spec = networks.MODELS["photo-x4"]
+        model = build_torch_rrdbnet(ncnn_convert.load(*networks.model_paths(spec)))
         x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))[None])
     except ImportError:
         torch = None
@@ -228,13 +228,13 @@ def headline(folder: Path, repeats: int, lines: list[str]) -> None:
     fast_args = ["upscale", str(source), str(folder / "fast384.png"), "--quality", "fast"]
     fast_runs = [cli(*fast_args) for _ in range(repeats)]
     fast_seconds, fast_peak = min(fast_runs)
-    chosen = superres.precision_choice("photo-x4")[0]
+    chosen = networks.precision_choice("photo-x4")[0]
     lines += [
         "### The CLI end to end against the PyTorch reference",
         "",
         f"`python -m apps.imaging upscale in.png out.png --factor 4` on a 384x384 photo (a crop "
         f"of faces/obama.jpg) -> 1536x1536 PNG, best of {repeats}, caches warm, once per "
-        f"precision this CPU runs (`{superres.PRECISION_ENV}`; the automatic choice here: "
+        f"precision this CPU runs (`{config.PRECISION_ENV}`; the automatic choice here: "
         f"**{chosen}**); the reference is the forward pass alone of the same network in PyTorch "
         "fp32, untiled, measured alternately with the CLI. PSNR of the CLI's PNG against the "
         f"reference whole and away from a {BORDER} px border (8-bit output rounding included).",
@@ -276,17 +276,17 @@ def tile_times(repeats: int, lines: list[str]) -> None:
     tile = np.ascontiguousarray(load_rgb("faces/obama.jpg")[300:428, 300:428])
     runs: dict[str, object] = {}
     configs = [("ncnn", "f32"), ("onnxruntime", "f32"), ("openvino", "f32")]
-    if superres.native_bf16():
+    if runtimes.native_bf16():
         configs.append(("openvino", "bf16"))
     for runtime, precision in configs:
-        network = superres.load("photo-x4", runtime, precision)
+        network = networks.load("photo-x4", runtime, precision)
         runs[f"x4plus {runtime} {precision}"] = network.run
     reference_label = None
     try:
         import torch
 
-        spec = superres.MODELS["photo-x4"]
-        model = build_torch_rrdbnet(ncnn_convert.load(*superres.model_paths(spec)))
+        spec = networks.MODELS["photo-x4"]
+        model = build_torch_rrdbnet(ncnn_convert.load(*networks.model_paths(spec)))
         x = torch.from_numpy(np.ascontiguousarray(tile.transpose(2, 0, 1))[None])
 
         def torch_fp32(_tile):
@@ -299,12 +299,12 @@ def tile_times(repeats: int, lines: list[str]) -> None:
 
         reference_label = f"x4plus PyTorch {torch.__version__} fp32"
         runs[reference_label] = torch_fp32
-        if superres.native_bf16():
+        if runtimes.native_bf16():
             runs[f"x4plus PyTorch {torch.__version__} bf16 autocast"] = torch_bf16
     except ImportError:
         pass
-    fast = superres.load("fast-x4")
-    fast_f32 = superres.load("fast-x4", fast.runtime, "f32")
+    fast = networks.load("fast-x4")
+    fast_f32 = networks.load("fast-x4", fast.runtime, "f32")
     runs[f"SPAN x4 {fast.runtime} {fast.precision}"] = fast.run
     runs[f"SPAN x4 {fast_f32.runtime} f32"] = fast_f32.run
     outputs = {label: run(tile) for label, run in runs.items()}  # also the warm-up
@@ -381,9 +381,9 @@ def context(lines: list[str]) -> None:
         "| --- | --- | --- | --- | --- |",
     ]
     untiled = {}
-    precisions = ["f32", "bf16"] if superres.native_bf16() else ["f32"]
+    precisions = ["f32", "bf16"] if runtimes.native_bf16() else ["f32"]
     for precision in precisions:
-        network = superres.load("photo-x4", "openvino", precision)
+        network = networks.load("photo-x4", "openvino", precision)
         original = list(network.stages)
         untiled[precision] = upscale.run_tiled(rgb, network, 4, tile=4096)
         for pad in (32, 48, 64) if precision == "f32" else (64,):
@@ -402,13 +402,14 @@ def context(lines: list[str]) -> None:
             f"PSNR {psnr(untiled['bf16'], untiled['f32']):.1f} dB — tiling in bf16 adds nothing "
             "beyond bf16's own rounding.",
         ]
-    spec = superres.MODELS["photo-x4"]
-    chosen = superres.precision_for("openvino")
-    trunk_bytes = superres._memory(spec.trunk_bytes_per_pixel, "openvino", chosen)
+    spec = networks.MODELS["photo-x4"]
+    chosen = runtimes.precision_for("openvino")
+    trunk_bytes = networks._memory(spec.trunk_bytes_per_pixel, "openvino", chosen)
     lines += ["", f"Context computed on top of the image (trunk, 68 px; {chosen}, "
               f"{trunk_bytes} B per window pixel, measured with VmHWM) by memory budget:", ""]
     for budget in ("3GiB", "5GiB"):
-        os.environ[upscale.MEMORY_BUDGET_ENV] = budget
+        os.environ[config.MEMORY_BUDGET_ENV] = budget
+        config.config.cache_clear()  # the engine reads its settings once
         for side, factor in ((1000, 4), (1414, 4), (2000, 4)):
             held = side * side * (factor * factor * 3 + 3) * 4  # output and input
             allowance = upscale._window_pixels(trunk_bytes + 64 * 4, held)
@@ -416,10 +417,11 @@ def context(lines: list[str]) -> None:
             rows, cols = upscale.plan_tiles(side, side, pad, allowance)
             cost = upscale._axis(side, rows, pad)[1] * upscale._axis(side, cols, pad)[1]
             lines.append(
-                f"- `{upscale.MEMORY_BUDGET_ENV}={budget}`: {side}x{side} at x{factor}: "
+                f"- `{config.MEMORY_BUDGET_ENV}={budget}`: {side}x{side} at x{factor}: "
                 f"{rows}x{cols} windows, overhead {cost / side / side - 1:.0%}"
             )
-    os.environ.pop(upscale.MEMORY_BUDGET_ENV, None)
+    os.environ.pop(config.MEMORY_BUDGET_ENV, None)
+    config.config.cache_clear()
     lines.append("")
 
 
@@ -435,13 +437,13 @@ CROPS = {
 
 def quality(size: int, lines: list[str]) -> None:
     """x2 routes and fast-tier candidates against ground truth and the x4plus routes."""
-    superres.MODELS.setdefault(
+    networks.MODELS.setdefault(
         "kendata-x4",
-        superres.ModelSpec("4xSPANkendata", 4, package=superres.SPAN_PACKAGE, context=24),
+        networks.ModelSpec("4xSPANkendata", 4, package=networks.SPAN_PACKAGE, context=24),
     )
 
     def net(key: str, rgb: np.ndarray, factor: int) -> np.ndarray:
-        return upscale.run_tiled(rgb, superres.load(key), factor)
+        return upscale.run_tiled(rgb, networks.load(key), factor)
 
     def bicubic(rgb: np.ndarray) -> np.ndarray:
         return np.clip(cv2.resize(rgb, (size, size), interpolation=cv2.INTER_CUBIC), 0, 1)
@@ -530,10 +532,10 @@ NOTES = """### What the numbers decided
   check the 1.5x goal there. onnxruntime and ncnn remain the fallbacks. Compiled models are
   cached in `$ENHANCER_CACHE_DIR/openvino`. Native bf16 is not faster everywhere: on an Intel
   Xeon with `avx512_bf16` but no AMX the CLI ran 1.4x *slower* in bf16 than in float32, so where
-  bf16 is native the choice is measured once per CPU (`superres.probe`, a block of
+  bf16 is native the choice is measured once per CPU (`runtimes.probe`, a block of
   convolutions, cached in `precision.json` there) and checked end to end by
   `bench/bench_precision.py`.
-- **Precision per CPU.** The probe (`superres.probe`: a block of 3x3 convolutions timed in
+- **Precision per CPU.** The probe (`runtimes.probe`: a block of 3x3 convolutions timed in
   float32, in bf16 where native and in int8 where the CPU has VNNI or AMX int8, once per CPU,
   OpenVINO version and thread count) decides. On an Intel Xeon with AMX it timed bf16 2.1x and
   int8 3.8x faster than float32, and x4plus itself ran 5x faster in bf16 (0.33 s against
@@ -591,7 +593,7 @@ def main() -> None:
     skip = set(filter(None, args.skip.split(",")))
     repeats = 1 if args.quick else 2
     load_before = os.getloadavg()
-    network = superres.load("photo-x4")
+    network = networks.load("photo-x4")
     lines = [
         "## Upscale (`bench/bench_upscale.py`)",
         "",

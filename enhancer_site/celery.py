@@ -2,11 +2,25 @@ import os
 
 from celery import Celery, signals
 
+from . import private_folders
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "enhancer_site.settings")
 
 app = Celery("enhancer")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _make_broker_folders(sender: Celery, **_kwargs) -> None:
+    """The embedded filesystem broker's folders, made when Celery first reads its configuration
+    (the first message sent, a worker or beat starting), not when the settings are imported."""
+    if not str(sender.conf.broker_url or "").startswith("filesystem://"):
+        return
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if options.get(key):
+            private_folders.make(options[key])
 
 
 @signals.worker_process_init.connect
@@ -18,9 +32,9 @@ def _limit_threads(**_kwargs) -> None:
     if os.environ.get("ENHANCER_THREADS"):
         import cv2
 
-        from apps.imaging import superres
+        from apps.imaging import runtimes
 
-        cv2.setNumThreads(superres.threads())
+        cv2.setNumThreads(runtimes.threads())
 
 
 WARM_UP_ENV = "ENHANCER_WARM_UP"
@@ -48,6 +62,6 @@ def _warm_up() -> None:
         return
     import threading
 
-    from apps.imaging import superres
+    from apps.imaging import networks
 
-    threading.Thread(target=superres.warm_up, args=(keys,), name="warm-up", daemon=True).start()
+    threading.Thread(target=networks.warm_up, args=(keys,), name="warm-up", daemon=True).start()

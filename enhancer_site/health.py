@@ -12,9 +12,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps import providers
+from apps.api.compat import vk
 from apps.face_registry import services as face_services
 from apps.imaging import faces as face_engine
-from apps.imaging import operations, superres
+from apps.imaging import networks, operations
 
 from .celery import app as celery_app
 
@@ -82,7 +83,7 @@ def _faces() -> dict:
             name: {"available": why is None, "reason": why}
             for name, why in face_services.attributes_unavailable().items()
         },
-        "person_fields": face_services.person_fields() if reason is None else [],
+        "person_fields": vk.person_fields() if reason is None else [],
     }
 
 
@@ -108,7 +109,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     }
     if _may_see_details(request):
         body.update(database=database, broker=broker, workers=workers,
-                    operations=_operations(), faces=_faces(), upscale=superres.describe())
+                    operations=_operations(), faces=_faces(), upscale=networks.describe())
     # The web tier itself is serving when database and broker answer; a missing worker is
     # reported, not a reason for a load balancer to take the site out.
     return JsonResponse(body, status=200 if healthy else 503)

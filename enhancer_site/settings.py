@@ -8,33 +8,40 @@ Three modes, by ``DJANGO_DEBUG``:
 * ``true`` — the same with Django's debug pages (``make run DEBUG=1``);
 * ``false`` — production: refuses to start without ``DJANGO_SECRET_KEY`` and
   ``DJANGO_ALLOWED_HOSTS`` (a forgotten secret is a crash, not a silent default), HTTPS on.
+
+Importing these settings creates no folder or file: each is made where it is first needed (the
+secret key when first read, the SQLite file on the first connection — enhancer_site/sqlite —, the
+embedded broker's folders when Celery is first configured — enhancer_site/celery.py). The test
+suite's own choices are in settings_test.py.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import warnings
 from pathlib import Path
 
 import environ
+from django.utils.functional import lazy
 
 from apps.common import log_format
 
 # The engine's one list of operation names (a light import: no numpy, no Django).
 from apps.imaging.operation import NAMES as OPERATION_NAMES
 
-from . import storage_url
+from . import private_folders, storage_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# 0700 wherever it is made: the database, the broker's messages and every photo live here, for
+# this user only.
 VAR_DIR = Path(os.environ.get("ENHANCER_VAR_DIR", BASE_DIR / "var"))
-# 0700: the database, the broker's messages and every photo live here, for this user only.
-VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional; real environment variables win
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-TESTING = env.bool("ENHANCER_TESTING", default=False)
 # Production is asked for by name (DJANGO_DEBUG=false, as the image and compose set it).
 PRODUCTION = bool(os.environ.get("DJANGO_DEBUG", "").strip()) and not DEBUG
 
@@ -45,6 +52,7 @@ def _local_secret_key() -> str:
     the workers start together, and none may read a half-written key."""
     path = VAR_DIR / "secret_key"
     if not path.exists():
+        private_folders.make(VAR_DIR)
         import secrets
         import tempfile
 
@@ -64,7 +72,8 @@ if PRODUCTION:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY")
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _local_secret_key()
+    # Read (and made, the first time) when something first signs with it, not on import.
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or lazy(_local_secret_key, str)()
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [
@@ -135,17 +144,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'enhancer.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, creating the file 0600 (in a 0700 folder) on the first connection.
+    DATABASES["default"]["ENGINE"] = "enhancer_site.sqlite"
     # A file, not :memory:, so a real Celery worker process can share the test database; WAL and
     # a busy timeout let the web process and the worker write without "database is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-    # sqlite3 would create the file 0644 (and its -wal/-shm files copy that mode): create it
-    # 0600 first, so other local users cannot read accounts, tokens or face embeddings.
-    _sqlite_name = DATABASES["default"]["NAME"]
-    if (
-        _sqlite_name and _sqlite_name != ":memory:" and not os.path.exists(_sqlite_name)
-        and os.path.isdir(os.path.dirname(str(_sqlite_name)) or ".")
-    ):
-        os.close(os.open(_sqlite_name, os.O_CREAT | os.O_WRONLY, 0o600))
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -166,8 +169,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LANGUAGE_CODE = "en"
 # The languages of the clouds we replace (VK, Baidu, Meitu) besides English; chosen from the
@@ -179,8 +180,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Made by collectstatic (the image's build); a local run serves from the apps' folders instead.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Uploaded photos and results are private: no MEDIA_URL is served; every file goes through a
@@ -194,7 +195,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PRODUCTION and not TESTING
+            if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
@@ -202,6 +203,10 @@ STORAGES = {
 # A local run serves static files through WhiteNoise with or without debug (runserver serves
 # none with DEBUG off), straight from the apps' folders, so it works before any collectstatic.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if WHITENOISE_USE_FINDERS:
+    # STATIC_ROOT is then only collectstatic's output, absent until someone runs it: WhiteNoise's
+    # warning about the missing folder says nothing wrong (in production it stays a warning).
+    warnings.filterwarnings("ignore", message=f"No directory at: {re.escape(str(STATIC_ROOT))}")
 # Requests carry whole photos; Django's own caps must not be lower than the image limit.
 ENHANCER_MAX_UPLOAD_BYTES = env.int("ENHANCER_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ENHANCER_MAX_PIXELS = env.int("ENHANCER_MAX_PIXELS", default=50_000_000)
@@ -305,8 +310,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 BROKER_DIR = Path(env.str("ENHANCER_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for folder in ("out", "processed", "control"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    # The folders are made when Celery is first configured (enhancer_site/celery.py).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "control_folder": str(BROKER_DIR / "control"),
         "data_folder_in": str(BROKER_DIR / "out"),

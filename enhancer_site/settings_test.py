@@ -8,10 +8,14 @@ os.environ.setdefault("ENHANCER_VAR_DIR", str(_VAR))
 os.environ.setdefault("MEDIA_ROOT", str(_VAR / "media"))
 # The models `make install` put in place (var/models), as a default install has them.
 os.environ.setdefault("ENHANCER_MODEL_DIR", str(_VAR.parent / "models"))
-os.environ["ENHANCER_TESTING"] = "1"
 os.environ.setdefault("DJANGO_DEBUG", "true")
 
 from .settings import *  # noqa: E402,F403
+
+# Thousands of users are made and signed in: a fast hash (never outside tests).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests run without collectstatic, whatever DJANGO_DEBUG says: no manifest to look names up in.
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 
 # live_server answers from short-lived threads: persistent connections would outlive them and
 # keep the test database busy when pytest tries to drop it.

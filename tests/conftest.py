@@ -88,3 +88,15 @@ def start_celery_worker(transactional_db, settings):
 def celery_worker_process(start_celery_worker):
     """One real ``celery worker`` process listening on every queue."""
     return start_celery_worker()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engine_config():
+    """The engine reads its ``ENHANCER_*`` settings once per process (apps.imaging.config):
+    each test starts from what its own environment says. A test that changes a variable after
+    the engine has read them calls ``config.cache_clear()`` itself."""
+    from apps.imaging.config import config
+
+    config.cache_clear()
+    yield
+    config.cache_clear()

@@ -65,16 +65,29 @@ def start_worker_process(log_path: Path, env: dict[str, str], name: str, pool: s
 
 def stop_process_group(process: subprocess.Popen, grace: float = 20) -> None:
     """SIGTERM (a warm shutdown finishes the task at hand), SIGKILL after ``grace`` seconds."""
-    if process.poll() is not None:
-        return
+    stop_process_groups([process], grace)
+
+
+def stop_process_groups(processes: list[subprocess.Popen], grace: float = 20) -> None:
+    """:func:`stop_process_group` for several at once: all are asked to stop together, so they
+    shut down side by side within one ``grace``, and whatever is left then is killed."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in running:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def _signal_group(process: subprocess.Popen, number: signal.Signals) -> None:
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        os.killpg(process.pid, number)
     except ProcessLookupError:
-        pass
+        pass  # it ended meanwhile
 
 
 def free_port() -> int:

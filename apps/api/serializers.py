@@ -5,8 +5,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.uploads import queue
+from apps.uploads.missing_outputs import missing_parts
 from apps.uploads.models import Job, Output
-from apps.uploads.partial import missing_parts
 
 from .outbound import OutboundError, check_url
 

@@ -59,8 +59,9 @@ def match_threshold(faces: int) -> float:
     decades = math.log10(faces / THRESHOLD_BASE_FACES)
     return min(THRESHOLD_MAX, MATCH_SIMILARITY + THRESHOLD_PER_DECADE * decades)
 
-# VK's wording for both set failures (no face, several faces); partners match on it.
-SET_NEEDS_ONE_FACE = "face set required only one face per image"
+# Both set failures (no face, several faces); each surface words it its own way (VK's wording
+# is in apps/api/compat/vk.py), telling them apart by the error's code.
+NEEDS_ONE_FACE = "A photo must show exactly one face."
 UNDEFINED = "undefined"
 # The largest person id a Person row holds (a PositiveIntegerField: 2**31 - 1 on every database).
 MAX_PERSON_ID = 2**31 - 1
@@ -172,7 +173,7 @@ def next_person_id(space: Space) -> int:
 def set_face(space: Space, person_id: int, image: bytes | Picture, image_name: str) -> Face:
     """Enroll the one face in the photo as ``person_id`` (created if new).
 
-    Raises EnhancerError NO_FACE / TOO_MANY_FACES (message: VK's per-image error text) unless
+    Raises EnhancerError NO_FACE / TOO_MANY_FACES (message: NEEDS_ONE_FACE) unless
     the photo shows exactly one face, and the decoder's errors for a photo it cannot read.
     """
     if isinstance(person_id, bool) or not isinstance(person_id, int) or not 0 <= person_id <= MAX_PERSON_ID:
@@ -180,7 +181,7 @@ def set_face(space: Space, person_id: int, image: bytes | Picture, image_name: s
     analysis = analyze(image)
     if len(analysis.faces) != 1:
         code = EnhancerError.NO_FACE if not analysis.faces else EnhancerError.TOO_MANY_FACES
-        raise EnhancerError(code, SET_NEEDS_ONE_FACE)
+        raise EnhancerError(code, NEEDS_ONE_FACE)
     with _files_removed_on_error() as stored, transaction.atomic():
         locked = _lock_space(space)
         _charge(locked, 1)
@@ -230,14 +231,6 @@ class RecognizedFace:
         return [f"person{person_id}" for person_id in self.other_person_ids]
 
 
-# The keys of a VK person object (apps/api/compat/vk.py), in order. The optional models' keys are
-# left out when their model is not installed here: see attributes_unavailable().
-PERSON_FIELDS = (
-    "tag", "coord", "aliases", "confidence", "similarity", "awesomeness", "sex", "age",
-    "emotion", "valence", "arousal", "frontality", "visibility",
-)
-
-
 def attributes_unavailable() -> dict[str, str | None]:
     """Each optional face attribute → None when this install measures it, else why not.
 
@@ -255,12 +248,6 @@ def missing_attribute_notes() -> list[str]:
         if reason:
             grouped.setdefault(reason, []).append(name)
     return [f"{', '.join(names)} unavailable: {reason}" for reason, names in grouped.items()]
-
-
-def person_fields() -> list[str]:
-    """The keys every recognized person carries on this install."""
-    missing = {name for name, reason in attributes_unavailable().items() if reason}
-    return [key for key in PERSON_FIELDS if key not in missing]
 
 
 @dataclass(frozen=True)

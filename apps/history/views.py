@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.common.files import private_file_response
 from apps.imaging.errors import EnhancerError
-from apps.uploads import partial, queue, services
+from apps.uploads import missing_outputs, queue, services
 from apps.uploads.error_text import translate_error
 from apps.uploads.models import Job, Output
 from apps.uploads.operation_text import wait_text
@@ -56,7 +56,7 @@ def job_detail(request: HttpRequest, job_uuid) -> HttpResponse:
     return render(
         request,
         "history/detail.html",
-        {"job": job, "outputs": list(job.outputs.all()), "missing": partial.missing_parts(job)},
+        {"job": job, "outputs": list(job.outputs.all()), "missing": missing_outputs.missing_parts(job)},
     )
 
 

@@ -119,8 +119,9 @@ def run_faces(args: argparse.Namespace) -> int:
 
 def run_install_model(args: argparse.Namespace) -> int:
     from .colorize import install_model  # noqa: PLC0415
+    from .config import config  # noqa: PLC0415
 
-    model_dir = args.model_dir or os.environ.get("ENHANCER_MODEL_DIR")
+    model_dir = args.model_dir or config().model_dir
     if not model_dir:
         raise SystemExit("error: give --model-dir or set ENHANCER_MODEL_DIR")
     path = install_model(args.source, args.sha256, model_dir, args.name)
@@ -132,16 +133,16 @@ def run_quantize(args: argparse.Namespace) -> int:
     """Make x4plus's int8 trunk once (needs NNCF) and gate it: calibrated on crops of --photos
     and their degradations, judged against float32 on tiles of --evaluate (never calibrated on).
     The engine uses it only if it passed (see `list`)."""
-    from . import quantize, superres  # noqa: PLC0415
+    from . import graphs, networks, quantize, runtimes  # noqa: PLC0415
 
     missing = quantize.nncf_missing()
     if missing:
         raise SystemExit(f"error: {missing}")
-    spec = superres.MODELS["photo-x4"]
-    paths = superres.model_paths(spec)
+    spec = networks.MODELS["photo-x4"]
+    paths = networks.model_paths(spec)
     if paths is None:
-        raise SystemExit(f"error: {superres.missing_reason('photo-x4')}")
-    trunk, head = superres.split_onnx(superres.converted_onnx(spec, *paths))
+        raise SystemExit(f"error: {networks.missing_reason('photo-x4')}")
+    trunk, head = graphs.split_onnx(graphs.converted_onnx(spec.name, *paths))
     evaluate = {Path(name).resolve() for name in args.evaluate}
     photos = [path for path in sorted(Path(args.photos).rglob("*"))
               if path.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp")
@@ -152,20 +153,20 @@ def run_quantize(args: argparse.Namespace) -> int:
     evaluation = quantize.calibration_crops(
         [_read(str(path)).rgb for path in sorted(evaluate)], args.evaluate_tiles, 128, seed=1
     )
-    head_graph = superres.OpenVinoGraph(head, superres.threads(), "f32")
-    config = {"INFERENCE_PRECISION_HINT": superres.precision_for("openvino"),
-              "INFERENCE_NUM_THREADS": superres.threads()}
+    head_graph = graphs.OpenVinoGraph(head, runtimes.threads(), "f32")
+    config = {"INFERENCE_PRECISION_HINT": runtimes.precision_for("openvino"),
+              "INFERENCE_NUM_THREADS": runtimes.threads()}
     result = quantize.build(trunk, head_graph.infer, calibration, evaluation, config)
     print(json.dumps(result, indent=1))
     return 0 if result["passed"] else 3
 
 
 def run_list(_args: argparse.Namespace) -> int:
-    from . import superres  # noqa: PLC0415 - reads CPU flags; only this command needs it
+    from . import networks  # noqa: PLC0415 - reads CPU flags; only this command needs it
 
     for name, reason in sorted(operations.availability().items()):
         print(f"{name:12s} {'ok' if reason is None else 'unavailable: ' + reason}")
-    info = superres.describe()
+    info = networks.describe()
     cpu = info["cpu"]
     print(
         f"\nnetworks on this CPU ({cpu['model']}, {cpu['threads']} threads, "

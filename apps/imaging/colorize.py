@@ -43,6 +43,7 @@ import cv2
 import numpy as np
 
 from . import colorize_models, model_files
+from .config import config
 from .errors import EnhancerError
 from .model_cache import ModelCache
 from .operation import Result
@@ -60,8 +61,7 @@ _models: ModelCache[object] = ModelCache(keep_latest=True)
 
 def _model_dir() -> Path | None:
     """Only the model directory counts: no package ships a colorizer."""
-    directory = os.environ.get(model_files.MODEL_DIR_ENV, "").strip()
-    return Path(directory).expanduser() if directory else None
+    return config().model_dir
 
 
 def model_path() -> Path | None:

@@ -14,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-MODEL_DIR_ENV = "ENHANCER_MODEL_DIR"
+from .config import config
 
 
 def package_dir(package: str) -> Path | None:
@@ -38,9 +38,8 @@ def find(filename: str, package: str | None = None, subdir: str = "") -> Path | 
     ``<package folder>/<subdir>``; None when it is nowhere.
     """
     candidates: list[Path] = []
-    model_dir = os.environ.get(MODEL_DIR_ENV, "").strip()
-    if model_dir:
-        base = Path(model_dir).expanduser()
+    base = config().model_dir
+    if base is not None:
         candidates.append(base / filename)
         if subdir:
             candidates.append(base / subdir / filename)

@@ -34,12 +34,11 @@ best NLM 26.01, network 26.94; blur+downscale: input 26.28, best unsharp mask 28
 
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 
-from . import superres
+from . import networks
+from .config import config
 from .operation import Result
 from .picture import Picture
 from .progress import Progress, ignore, scaled
@@ -198,16 +197,14 @@ def _levels(rgb: np.ndarray) -> np.ndarray:
 
 
 def network_max_pixels() -> int:
-    try:
-        return int(os.environ.get("ENHANCER_RESTORE_NET_MAX_PIXELS", NETWORK_MAX_PIXELS))
-    except ValueError:
-        return NETWORK_MAX_PIXELS
+    forced = config().restore_net_max_pixels
+    return NETWORK_MAX_PIXELS if forced is None else forced
 
 
 def _use_network(picture: Picture) -> bool:
     return (
         picture.width * picture.height <= network_max_pixels()
-        and superres.missing_reason(NETWORK_KEY) is None
+        and networks.missing_reason(NETWORK_KEY) is None
     )
 
 
@@ -216,7 +213,7 @@ def _network_restore(rgb: np.ndarray, progress: Progress) -> np.ndarray:
 
     tile, pad = upscale.tile_settings()
     # factor 1: each x4 tile is area-averaged 4x4 straight back to the input size.
-    return upscale.run_tiled(rgb, superres.load(NETWORK_KEY), 1, tile, pad, progress)
+    return upscale.run_tiled(rgb, networks.load(NETWORK_KEY), 1, tile, pad, progress)
 
 
 def _gentle(picture: Picture, assessment: dict, progress: Progress) -> tuple[np.ndarray, list[str]]:

@@ -1,6 +1,6 @@
 """The ``upscale`` operation: x2 / x4 for photos and art, in two quality tiers, tiled.
 
-Networks (superres.MODELS) and which serves each request (ROUTES) were chosen by measurement
+Networks (networks.MODELS) and which serves each request (ROUTES) were chosen by measurement
 against ground truth — high-resolution crops of the fixtures, downscaled to make the inputs,
 clean and JPEG-compressed (docs/benchmarks.md, "Upscale"):
 
@@ -19,7 +19,7 @@ at the image border a window stops where the image stops, exactly as an untiled 
 so there is nothing to pad and edge tiles cost less. RRDBNet runs as a trunk (long-range
 context, little memory per pixel: large windows) and a head (the upsampling: most of the
 memory, ~2 px of context: small windows run on each trunk window's features, each graph giving
-its memory back before the other runs; superres.ModelSpec.split). Only each window's centre is
+its memory back before the other runs; networks.ModelSpec.split). Only each window's centre is
 written into a preallocated output, so memory is the output plus one window's activations,
 whatever the image size.
 """
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import re
 import time
 from collections.abc import Callable
@@ -37,7 +36,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from . import superres
+from . import networks
+from .config import MEMORY_BUDGET_ENV, config
 from .errors import EnhancerError
 from .operation import Result
 from .picture import Picture
@@ -48,7 +48,6 @@ KINDS = ("photo", "art")
 QUALITIES = ("best", "fast")
 MIN_CORE = 16  # smallest tile centre: below this the context dominates the work
 
-MEMORY_BUDGET_ENV = "ENHANCER_MEMORY_BUDGET"
 # A 2-core worker runs one heavy job at a time (it takes both cores); with 4 GB that job's upscale
 # may use 3 GiB in all. At 3 GiB a 1 MP photo at x4 (16 MP out) runs RRDBNet's trunk in two
 # windows: 14 % of context computed on top of the image (measured peak 2.4 GiB), where 2 GiB
@@ -60,7 +59,7 @@ MIN_WINDOW_PIXELS = 128 * 128
 
 @dataclass(frozen=True)
 class Route:
-    network: str  # key in superres.MODELS
+    network: str  # key in networks.MODELS
     description: str
 
 
@@ -82,7 +81,7 @@ NETWORKS = {
 
 def memory_budget() -> int:
     """Bytes one upscale may use: ``ENHANCER_MEMORY_BUDGET`` ("1.5GiB", "800MB", bytes)."""
-    text = os.environ.get(MEMORY_BUDGET_ENV, "").strip()
+    text = config().memory_budget
     if not text:
         return DEFAULT_MEMORY_BUDGET
     match = re.fullmatch(r"(?i)(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)", text)
@@ -98,10 +97,12 @@ def memory_budget() -> int:
 def tile_settings() -> tuple[int | None, int | None]:
     """(largest window side, context) forced by ``ENHANCER_TILE`` / ``ENHANCER_TILE_PAD``;
     None where unset: windows then come from the memory budget and context from each
-    network's measured need (superres.MODELS)."""
-    tile = os.environ.get("ENHANCER_TILE", "").strip()
-    pad = os.environ.get("ENHANCER_TILE_PAD", "").strip()
-    return (max(MIN_CORE, int(tile)) if tile else None, max(0, int(pad)) if pad else None)
+    network's measured need (networks.MODELS)."""
+    tile, pad = config().tile, config().tile_pad
+    return (
+        max(MIN_CORE, tile) if tile is not None else None,
+        max(0, pad) if pad is not None else None,
+    )
 
 
 def clean_params(params: dict) -> dict:
@@ -144,7 +145,7 @@ def clean_params(params: dict) -> dict:
 def unavailable_reason() -> str | None:
     # The best tier is the operation; a missing fast network only removes that option.
     for key in sorted(NETWORKS.values()):
-        reason = superres.missing_reason(key)
+        reason = networks.missing_reason(key)
         if reason:
             return reason
     return None
@@ -465,15 +466,14 @@ def upscale_alpha(alpha: np.ndarray, factor: int) -> np.ndarray:
 
 def upscale_rgb(
     rgb: np.ndarray,
-    factor: int = 4,
-    kind: str = "photo",
-    quality: str = "best",
+    network: networks.Network,
+    factor: int,
     progress: Progress = ignore,
     tile: int | None = None,
     pad: int | None = None,
 ) -> np.ndarray:
-    route = ROUTES[(kind, factor, quality)]
-    network = superres.load(route.network)
+    """``rgb`` upscaled ``factor`` times by ``network`` (a network of another scale is resized
+    to ``factor`` per tile), in tiles sized for the memory budget or forced by ``tile_settings``."""
     forced_tile, forced_pad = tile_settings()
     tile = forced_tile if tile is None else tile
     pad = forced_pad if pad is None else pad
@@ -482,14 +482,15 @@ def upscale_rgb(
 
 def upscale(
     picture: Picture,
-    factor: int = 4,
-    kind: str = "photo",
+    network: networks.Network,
+    factor: int,
     progress: Progress = ignore,
     tile: int | None = None,
     pad: int | None = None,
-    quality: str = "best",
 ) -> Picture:
-    rgb = upscale_rgb(picture.rgb, factor, kind, quality, progress, tile, pad)
+    """The picture's colour through :func:`upscale_rgb` (same arguments), its alpha through
+    Lanczos."""
+    rgb = upscale_rgb(picture.rgb, network, factor, progress, tile, pad)
     alpha = upscale_alpha(picture.alpha, factor) if picture.alpha is not None else None
     # Built directly (not with_rgb) so the big output array is not copied again.
     return Picture(rgb, alpha, picture.bit_depth, picture.format, dict(picture.info))
@@ -497,18 +498,17 @@ def upscale(
 
 def run(picture: Picture, params: dict, progress: Progress = ignore):
     # ``params`` were cleaned at submission (operations.run's callers); the worker trusts them.
+    # The route is looked up and its network loaded here only, then handed down.
     route = ROUTES[(params["kind"], params["factor"], params["quality"])]
-    resolved = upscale(
-        picture, params["factor"], params["kind"], progress, quality=params["quality"]
-    )
-    network = superres.load(route.network)
+    network = networks.load(route.network)
+    resolved = upscale(picture, network, params["factor"], progress)
     return Result(
         {"resolved": resolved},
         {
             "factor": params["factor"],
             "kind": params["kind"],
             "quality": params["quality"],
-            "model": superres.MODELS[route.network].name,
+            "model": network.spec.name,
             "method": route.description,
             "runtime": network.runtime,
             "precision": network.precision,

@@ -57,7 +57,7 @@ MAX_STEP = 4.0
 # Measured through the CLI on a 2-core EPYC (docs/benchmarks.md): contrast 0.06 s and dehaze
 # 0.23 s per MP; Real-ESRGAN x4plus 63 s per input MP with OpenVINO bf16, about twice that in
 # fp32 on a CPU without bf16. The network rows hold the float32 rates of such a CPU, divided by
-# how much faster the arithmetic chosen here ran the precision probe (superres.known_speedup:
+# how much faster the arithmetic chosen here ran the precision probe (runtimes.known_speedup:
 # 2x on a Xeon with AMX, where x4plus itself runs 5x faster), so nothing that fits is refused
 # on either, and each machine's own jobs pull them further. Photo x2 and the fast tier run SPAN
 # (3-4 s per MP in bf16). restore's network path is x4plus on photos of at most 0.3 MP.
@@ -103,11 +103,11 @@ class Plan:
 
 
 def _restore_path(pixels: int) -> str:
-    from apps.imaging import restore, superres
+    from apps.imaging import networks, restore
 
     # restore decides on the network only after assessing the photo; whether it *may* use it
     # is known now, and that is what a worker slot must be reserved for.
-    if pixels <= restore.network_max_pixels() and superres.missing_reason(restore.NETWORK_KEY) is None:
+    if pixels <= restore.network_max_pixels() and networks.missing_reason(restore.NETWORK_KEY) is None:
         return "network"
     return "classical"
 
@@ -183,9 +183,9 @@ def default_cost(operation: str, key_params: dict[str, str]) -> tuple[float, flo
 
 
 def _speedup() -> float:
-    from apps.imaging import superres
+    from apps.imaging import runtimes
 
-    return superres.known_speedup()
+    return runtimes.known_speedup()
 
 
 def cost_row(key: str) -> OperationCost:

@@ -64,7 +64,7 @@ PATTERNS: list[tuple[re.Pattern[str], object]] = [
     ),
     (re.compile(r"An internal error stopped the job\."), gettext_lazy("An internal error stopped the job.")),
     (
-        re.compile(r"face set required only one face per image"),
+        re.compile(r"A photo must show exactly one face\."),
         gettext_lazy("A photo must show exactly one face."),
     ),
     (

