@@ -7,7 +7,9 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.uploads import allowance
+        from apps.uploads.signals import job_finished
 
-        from . import access, webhooks  # noqa: F401  (webhooks connects the job_finished receiver)
+        from . import access, webhooks
 
         allowance.register_client_counter(access.take_work)
+        job_finished.connect(webhooks.queue_delivery, dispatch_uid="api.webhooks.deliver")

@@ -4,7 +4,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.uploads import costs
+from apps.uploads import queue
 from apps.uploads.missing_outputs import missing_parts
 from apps.uploads.models import Job, Output
 
@@ -85,13 +85,13 @@ class JobSerializer(serializers.ModelSerializer):
     def get_eta_seconds(self, job: Job) -> int | None:
         """Seconds until the job should be finished (queue ahead included); null once it is."""
         # One backlog per response: a page of jobs costs two queries, not two per job.
-        backlog = self.context.setdefault("queue_backlog", costs.Backlog())
-        return costs.eta_seconds(job, backlog)
+        backlog = self.context.setdefault("queue_backlog", queue.Backlog())
+        return queue.eta_seconds(job, backlog)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_queue_position(self, job: Job) -> int | None:
         """1 for the next job of its queue (``cost_class``) to start; null unless queued."""
-        return costs.queue_position(job)
+        return queue.queue_position(job)
 
     @extend_schema_field(MissingSerializer(many=True))
     def get_missing(self, job: Job) -> list[dict]:

@@ -102,7 +102,8 @@ class SpaceViewSet(viewsets.ViewSet):
     serializer_class = PersonSerializer
 
     def space(self, number: str, create: bool = True) -> Space:
-        if not number.isdigit() or len(number) > 1:
+        # ASCII digits only: "¹".isdigit() is true, yet int() refuses it (a 500, found by the fuzz).
+        if len(number) != 1 or number not in "0123456789":
             raise Http404
         client = self.request.auth if isinstance(self.request.auth, ApiClient) else None
         try:

@@ -13,7 +13,14 @@ from apps.providers.http import redact_url
 
 from . import outbound
 from .models import JobWebhook
-from .webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, payload, record_attempt, sign
+from .webhooks import (
+    DELIVER_WEBHOOK,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    payload,
+    record_attempt,
+    sign,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +30,7 @@ RETRYABLE = {408, 425, 429}
 
 
 @shared_task(
+    name=DELIVER_WEBHOOK,  # webhooks.queue_delivery queues it by this name
     bind=True,
     acks_late=True,
     # The call itself stops at ENHANCER_OUTBOUND_TIMEOUT; these only catch the unforeseen.

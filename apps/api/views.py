@@ -23,7 +23,7 @@ from apps.accounts.models import ApiClient
 from apps.common.files import private_file_response
 from apps.common.images import validate_uploads
 from apps.imaging.errors import EnhancerError
-from apps.uploads import costs, services
+from apps.uploads import queue, services
 from apps.uploads.files import output_filename
 from apps.uploads.models import Job
 
@@ -89,7 +89,7 @@ class JobViewSet(
     lookup_url_kwarg = "pk"
 
     def get_queryset(self):
-        jobs = costs.with_queue(Job.objects.filter(owner=self.request.user)).prefetch_related("outputs")
+        jobs = queue.with_queue(Job.objects.filter(owner=self.request.user)).prefetch_related("outputs")
         if self.action == "list":
             for field in ("status", "operation"):
                 value = self.request.query_params.get(field)

@@ -19,12 +19,11 @@ import hmac
 import logging
 import time
 
+from celery import signature
 from django.db.models import F
-from django.dispatch import receiver
 from django.utils import timezone
 
 from apps.uploads.models import Job
-from apps.uploads.signals import job_finished
 
 from .models import JobWebhook
 
@@ -37,6 +36,9 @@ REPLAY_WINDOW_SECONDS = 300
 # shared a worker pool with them, and one partner's receiver waiting 60 s held other users'
 # dehazes for as long.
 QUEUE = "webhooks"
+# The delivery task (tasks.deliver_webhook is registered under this name): queued by name, so
+# this module needs nothing of the task that uses its signing and payload.
+DELIVER_WEBHOOK = "apps.api.tasks.deliver_webhook"
 
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -68,11 +70,10 @@ def payload(job: Job) -> dict:
     }
 
 
-@receiver(job_finished, dispatch_uid="api.webhooks.deliver")
 def queue_delivery(sender, job_id: int, **kwargs) -> None:
-    """Queue the job's webhook once; the job's own task does no network work for it."""
-    from .tasks import deliver_webhook
+    """Queue the job's webhook once; the job's own task does no network work for it.
 
+    Receives ``uploads.signals.job_finished`` (connected in ``ApiConfig.ready``)."""
     hook = JobWebhook.objects.filter(job_id=job_id).only("id").first()
     if hook is None:
         return
@@ -82,7 +83,7 @@ def queue_delivery(sender, job_id: int, **kwargs) -> None:
     if not claimed:
         return  # already queued by an earlier announcement
     try:
-        deliver_webhook.apply_async(args=[hook.id], queue=QUEUE)
+        signature(DELIVER_WEBHOOK, args=[hook.id], queue=QUEUE).apply_async()
     except Exception:
         # The job stands whatever happens to its webhook; the row says it was never sent.
         log.exception("could not queue the webhook of job %s", job_id)

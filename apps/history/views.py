@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.common.files import private_file_response
 from apps.imaging.errors import EnhancerError
-from apps.uploads import costs, missing_outputs, services
+from apps.uploads import missing_outputs, queue, services
 from apps.uploads.error_text import translate_error
 from apps.uploads.models import Job, Output
 from apps.uploads.operation_text import wait_text
@@ -32,11 +32,11 @@ PAGE_SIZE = 24
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
     filters = HistoryFilterForm(request.GET)
-    jobs = costs.with_queue(filters.filter(Job.objects.filter(owner=request.user)))
+    jobs = queue.with_queue(filters.filter(Job.objects.filter(owner=request.user)))
     # The count lets the list say "nothing was produced" beside a job that is done.
     jobs = jobs.annotate(has_outputs=Exists(Output.objects.filter(job=OuterRef("pk"))))
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
-    backlog = costs.Backlog()
+    backlog = queue.Backlog()
     for job in page.object_list:
         job.eta_text = wait_text(job, backlog)
     # The filters travel with the page links, so "Older" stays within "failed upscales".

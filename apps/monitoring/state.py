@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from apps.uploads import costs
+from apps.uploads import costs, queue
 from apps.uploads.models import Job, OperationCost
 
 from .models import WorkerBeat
@@ -86,11 +86,11 @@ def queues() -> list[QueueState]:
     )
     for row in running:
         states.setdefault(row["cost_class"], QueueState(row["cost_class"])).running = row["n"]
-    backlog = costs.Backlog()
+    backlog = queue.Backlog()
     alive = [beat for beat in WorkerBeat.objects.filter(beat_at__gte=alive_since())]
     for state in states.values():
         state.workers_alive = sum(1 for beat in alive if beat.serves(state.name))
-        state.drain_seconds = backlog.seconds(state.name) / costs.concurrency(state.name)
+        state.drain_seconds = backlog.seconds(state.name) / queue.concurrency(state.name)
     return list(states.values())
 
 

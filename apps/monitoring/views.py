@@ -19,7 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from apps.common import metrics
 from apps.common.addresses import client_address
 from apps.imaging.errors import EnhancerError
-from apps.uploads import costs
+from apps.uploads import queue
 from apps.uploads.error_text import translate_error
 from apps.uploads.models import Job
 
@@ -66,7 +66,7 @@ def _staff_view(view):
 def operations(request: HttpRequest) -> TemplateResponse:
     if not request.user.has_perm("uploads.view_job"):
         raise PermissionDenied
-    queued = costs.with_queue(
+    queued = queue.with_queue(
         Job.objects.filter(status=Job.Status.QUEUED).select_related("owner").order_by("id")
     )[:50]
     running = Job.objects.filter(status=Job.Status.RUNNING).select_related("owner").order_by("id")

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from apps.imaging.errors import EnhancerError
 
+from . import running, services
 from .models import Job
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,6 @@ def claim(job_id: int) -> Job | None:
     Claimable: a queued job, or a running one whose worker is gone (see :func:`abandoned`).
     A job that already lost its worker ``ENHANCER_JOB_MAX_ATTEMPTS`` times is failed instead.
     """
-    from . import services
-
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(id=job_id).first()
         if job is None:
@@ -101,7 +100,7 @@ def claim(job_id: int) -> Job | None:
                 log.info("job %s is running on %s; this delivery is dropped", job_id, job.worker)
                 return None
             if job.attempts >= settings.ENHANCER_JOB_MAX_ATTEMPTS:
-                services.fail(job_id, worker_lost_error(job.attempts))
+                running.fail(job_id, worker_lost_error(job.attempts))
                 return None
             log.warning("job %s lost its worker %s; taking it over", job_id, job.worker)
         elif job.status != Job.Status.QUEUED:
@@ -162,8 +161,6 @@ def sweep_stale_jobs() -> dict[str, int]:
     ``running`` and the next sweep tries again; a worker that reads the row before the commit
     sees a stale running job, which it may take over just the same.
     """
-    from . import services
-
     stale_before = timezone.now() - timedelta(seconds=settings.ENHANCER_JOB_STALE_SECONDS)
     candidates = list(
         Job.objects.filter(status=Job.Status.RUNNING)
@@ -182,7 +179,7 @@ def sweep_stale_jobs() -> dict[str, int]:
                 if job is None or job.status != Job.Status.RUNNING or not abandoned(job):
                     continue
                 if job.attempts >= settings.ENHANCER_JOB_MAX_ATTEMPTS:
-                    services.fail(job_id, worker_lost_error(job.attempts))
+                    running.fail(job_id, worker_lost_error(job.attempts))
                     counts["failed"] += 1
                     continue
                 Job.objects.filter(id=job_id).update(

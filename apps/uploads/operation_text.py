@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.imaging import operations
 
-from . import costs
+from . import queue
 from .missing_outputs import operation_notes
 from .models import Job
 
@@ -147,10 +147,10 @@ def duration_text(seconds: float) -> str:
 def wait_text(job, backlog=None) -> str:
     """"about 2 min · 3rd in line" for a queued job, "about 40 s left" for a running one, in the
     current language; "" once the job is finished."""
-    eta = costs.eta_seconds(job, backlog)
+    eta = queue.eta_seconds(job, backlog)
     if eta is None:
         return ""
-    position = None if job.status == Job.Status.RUNNING else costs.queue_position(job) or 1
+    position = None if job.status == Job.Status.RUNNING else queue.queue_position(job) or 1
     return describe_wait(eta, position)
 
 

@@ -11,22 +11,23 @@ from django.db import InterfaceError, OperationalError, connection
 from apps.common import metrics
 from apps.imaging.errors import EnhancerError
 
-from . import liveness, retention, services
+from . import liveness, retention, running, services
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(
+    name=services.PROCESS_JOB,  # services.publish sends it by this name
     bind=True,
     acks_late=True,
-    max_retries=services.MAX_RETRIES,
+    max_retries=running.MAX_RETRIES,
     soft_time_limit=settings.ENHANCER_JOB_SOFT_TIME_LIMIT,
     time_limit=settings.ENHANCER_JOB_SOFT_TIME_LIMIT + 60,
 )
 def process_job(self, job_id: int) -> None:
     # Any delivery may claim: a redelivery (or a duplicate) takes over only a job whose worker
     # is gone, whatever the transport says (liveness.py).
-    job = services.claim(job_id)
+    job = liveness.claim(job_id)
     if job is None:
         return
     metrics.job_started(job)
@@ -37,17 +38,17 @@ def process_job(self, job_id: int) -> None:
         _run(job, heartbeat)
     except EnhancerError as error:
         if error.temporary and self.request.retries < self.max_retries:
-            services.requeue(job_id, error, attempt)
+            running.requeue(job_id, error, attempt)
             raise self.retry(countdown=5 * 2**self.request.retries) from error
-        services.fail(job_id, error, attempt)
+        running.fail(job_id, error, attempt)
     except SoftTimeLimitExceeded:
         stopped = EnhancerError(
             EnhancerError.TIMEOUT, "The operation took too long and was stopped."
         )
-        services.fail(job_id, stopped, attempt)
+        running.fail(job_id, stopped, attempt)
     except Exception:
         log.exception("job %s crashed", job_id)
-        services.fail(
+        running.fail(
             job_id, EnhancerError(EnhancerError.INTERNAL, "An internal error stopped the job."), attempt
         )
 
@@ -55,7 +56,7 @@ def process_job(self, job_id: int) -> None:
 def _run(job, heartbeat) -> None:
     try:
         with heartbeat:
-            services.run_job(job)
+            running.run_job(job)
     except (OperationalError, InterfaceError) as error:
         # The database went away under the job (restart, failover, killed connection): a new
         # connection and a later attempt, as for any temporary error; if that fails too the

@@ -20,7 +20,7 @@ from apps.common.images import image_limits
 from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 
-from . import costs, missing_outputs, services
+from . import costs, missing_outputs, queue, services
 from .error_text import translate_message, unavailable_text
 from .files import input_filename, output_filename
 from .forms import UploadForm
@@ -173,7 +173,7 @@ def _sizes(text: str) -> list[tuple[int, int]] | None:
 @require_GET
 def status(request: HttpRequest, job_uuid) -> JsonResponse:
     job = owned_job(request, job_uuid)
-    return JsonResponse(_status(job, costs.Backlog()))
+    return JsonResponse(_status(job, queue.Backlog()))
 
 
 # Jobs one list page shows at most (history.views.PAGE_SIZE) with room to spare.
@@ -192,14 +192,14 @@ def statuses(request: HttpRequest) -> JsonResponse:
             wanted.append(uuid.UUID(text.strip()))
         except ValueError:
             continue  # a stale or mangled id: the others still answer
-    jobs = costs.with_queue(
+    jobs = queue.with_queue(
         Job.objects.filter(owner=request.user, uuid__in=wanted)
     ).prefetch_related("outputs")
-    backlog = costs.Backlog()
+    backlog = queue.Backlog()
     return JsonResponse({"jobs": [_status(job, backlog) for job in jobs]})
 
 
-def _status(job: Job, backlog: costs.Backlog) -> dict:
+def _status(job: Job, backlog: queue.Backlog) -> dict:
     return {
         "id": str(job.uuid),
         "status": job.status,
@@ -210,8 +210,8 @@ def _status(job: Job, backlog: costs.Backlog) -> dict:
         "status_text": status_label(job.status, job.error_code),
         "error_text": translate_message(job.error_message, job.error_code),
         "outputs": [output.kind for output in job.outputs.all()],
-        "eta_seconds": costs.eta_seconds(job, backlog),
-        "queue_position": costs.queue_position(job),
+        "eta_seconds": queue.eta_seconds(job, backlog),
+        "queue_position": queue.queue_position(job),
         # "about 2 min · 3rd in line", shown beside the progress bar.
         "eta_text": wait_text(job, backlog),
     }

@@ -59,6 +59,7 @@ def test_bad_input_is_a_problem(client, secrets):
     assert client.post("/api/spaces/3/enroll/", {"person_id": 1}, **auth(secrets)).status_code == 400
     assert client.get("/api/spaces/12/persons/", **auth(secrets)).status_code == 404
     assert client.get("/api/spaces/x/persons/", **auth(secrets)).status_code == 404
+    assert client.get("/api/spaces/¹/persons/", **auth(secrets)).status_code == 404
 
 
 def test_an_outsider_sees_nothing_of_anothers_space(client, secrets, bob_secrets, face):

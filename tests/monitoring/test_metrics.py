@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.common import metrics
 from apps.imaging.errors import EnhancerError
 from apps.monitoring.models import WorkerBeat
-from apps.uploads import services
+from apps.uploads import running as job_running
 from apps.uploads.models import Job
 from tests.uploads.factories import make_job
 
@@ -129,7 +129,7 @@ def test_counters_follow_submissions_and_endings(alice, django_capture_on_commit
     Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING, started_at=timezone.now())
     runs = _counter("enhancer_job_run_seconds_count", operation="contrast", cost_class="light")
     with django_capture_on_commit_callbacks(execute=True):
-        services.fail(job.id, EnhancerError(EnhancerError.TIMEOUT, "too long"))
+        job_running.fail(job.id, EnhancerError(EnhancerError.TIMEOUT, "too long"))
     assert _counter("enhancer_jobs_failed_total", **labels, code="timeout") == failed + 1
     assert _counter("enhancer_job_run_seconds_count", operation="contrast", cost_class="light") == runs + 1
 

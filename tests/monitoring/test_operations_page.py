@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from apps.imaging.errors import EnhancerError
 from apps.monitoring.models import WorkerBeat
-from apps.uploads import liveness, services
+from apps.uploads import liveness
+from apps.uploads import running as job_running
 from apps.uploads.models import Job
 from tests.uploads.factories import make_job
 
@@ -43,7 +44,7 @@ def test_it_shows_queues_workers_running_and_queued_jobs_failures_and_costs(admi
         request_id="trace-run",
     )
     failed = make_job(alice, "contrast")
-    services.fail(failed.id, EnhancerError(EnhancerError.STORAGE_UNAVAILABLE, "disk full"))
+    job_running.fail(failed.id, EnhancerError(EnhancerError.STORAGE_UNAVAILABLE, "disk full"))
     now = timezone.now()
     WorkerBeat.objects.create(name="box:4242", node="light@box", queues="light",
                               started_at=now, beat_at=now - timedelta(seconds=4))
@@ -93,7 +94,7 @@ def test_a_running_job_is_not_cancelled(admin_client, alice):
 
 def test_retry_queues_the_failed_job_again_for_its_owner(admin_client, alice, django_capture_on_commit_callbacks):
     job = make_job(alice, "contrast")
-    services.fail(job.id, EnhancerError(EnhancerError.TIMEOUT, "too long"))
+    job_running.fail(job.id, EnhancerError(EnhancerError.TIMEOUT, "too long"))
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(reverse("admin_operations_retry", args=[job.uuid]))
     assert response.status_code == 302

@@ -14,7 +14,8 @@ import pytest
 from django.utils import timezone
 
 from apps.imaging.errors import EnhancerError
-from apps.uploads import liveness, services
+from apps.uploads import liveness
+from apps.uploads import running as job_running
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job, sweep_stale_jobs
 from tests.helpers import files_under, wait_for
@@ -115,12 +116,12 @@ def test_the_sweeper_leaves_live_queued_and_finished_jobs_alone(alice, settings)
 
 def test_a_worker_whose_job_was_taken_over_stores_nothing(alice, settings):
     job = make_job(alice, "contrast")
-    claimed = services.claim(job.id)
+    claimed = liveness.claim(job.id)
     assert claimed is not None and claimed.attempts == 1
     # Presumed dead, the job was claimed again elsewhere (attempt 2) while this one went on.
     Job.objects.filter(id=job.id).update(attempts=2, worker="another-machine:17")
-    services.run_job(claimed)
-    services.fail(job.id, EnhancerError(EnhancerError.INTERNAL, "late"), attempt=1)
+    job_running.run_job(claimed)
+    job_running.fail(job.id, EnhancerError(EnhancerError.INTERNAL, "late"), attempt=1)
     job.refresh_from_db()
     assert (job.status, job.attempts, job.outputs.count()) == (Job.Status.RUNNING, 2, 0)
     assert files_under(settings.MEDIA_ROOT) == {job.input_file.name, job.thumbnail.name}
@@ -130,7 +131,7 @@ def test_a_worker_whose_job_was_taken_over_stores_nothing(alice, settings):
 def test_the_heartbeat_marks_the_running_job_alive_from_a_side_thread(alice, settings):
     settings.ENHANCER_JOB_HEARTBEAT_SECONDS = 0.05
     job = make_job(alice, "contrast")
-    claimed = services.claim(job.id)
+    claimed = liveness.claim(job.id)
     long_ago = timezone.now() - timedelta(hours=1)
     Job.objects.filter(id=job.id).update(heartbeat_at=long_ago)
     with liveness.Heartbeat(claimed):

@@ -73,7 +73,7 @@ def test_the_job_task_only_queues_the_webhook_on_its_own_queue(
         client, secrets, receiver, loopback_allowed, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
     monkeypatch.setattr(tasks.deliver_webhook, "apply_async",
-                        lambda args, queue: queued.append((args, queue)))
+                        lambda args=None, kwargs=None, queue=None: queued.append((list(args), queue)))
     create(client, secrets, f"{receiver.url}/hook")
     job = Job.objects.get()
     with django_capture_on_commit_callbacks(execute=True):

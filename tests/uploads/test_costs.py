@@ -1,4 +1,5 @@
-"""Cost classes, queues, estimates, queue positions and admission (apps/uploads/costs.py)."""
+"""Cost classes, queues, estimates and admission (apps/uploads/costs.py); queue positions and
+ETAs (apps/uploads/queue.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from apps.imaging import restore
 from apps.imaging.errors import EnhancerError
-from apps.uploads import costs
+from apps.uploads import costs, queue
 from apps.uploads.models import Job, OperationCost
 from apps.uploads.operation_text import wait_text
 from tests.helpers import SLOW_CPU_COSTS, image_bytes
@@ -34,7 +35,8 @@ def published(monkeypatch):
 
     sent: list[tuple[int, str]] = []
     monkeypatch.setattr(
-        process_job, "apply_async", lambda args, queue, **kw: sent.append((args[0], queue))
+        process_job, "apply_async",
+        lambda args=None, kwargs=None, queue=None, **kw: sent.append((args[0], queue)),
     )
     return sent
 
@@ -116,13 +118,13 @@ def test_network_defaults_follow_the_measured_speedup(monkeypatch):
 def test_the_time_left_counts_down_with_the_clock_and_the_bar(alice):
     started = timezone.now() - timedelta(seconds=30)
     # 30 s in, no progress yet: the estimate less the time spent.
-    assert costs._remaining(100.0, 0, started) == pytest.approx(70.0, abs=0.5)
+    assert queue._remaining(100.0, 0, started) == pytest.approx(70.0, abs=0.5)
     # Half way after 30 s: the pace (30 s more) weighs half, the estimate (70 s) the other half.
-    assert costs._remaining(100.0, 50, started) == pytest.approx(50.0, abs=0.5)
+    assert queue._remaining(100.0, 50, started) == pytest.approx(50.0, abs=0.5)
     # Nearly done: the pace decides.
-    assert costs._remaining(100.0, 95, started) < 6.0
+    assert queue._remaining(100.0, 95, started) < 6.0
     later = timezone.now() - timedelta(seconds=40)
-    assert costs._remaining(100.0, 60, later) < costs._remaining(100.0, 50, started) - 5
+    assert queue._remaining(100.0, 60, later) < queue._remaining(100.0, 50, started) - 5
 
 
 def test_the_estimate_comes_from_the_stored_cost_row():
@@ -187,9 +189,9 @@ def test_queue_position_counts_queued_jobs_of_the_same_class_only(alice, bob):
     running = make_job(alice, "contrast")
     Job.objects.filter(id=running.id).update(status=Job.Status.RUNNING, started_at=timezone.now())
     running.refresh_from_db()
-    assert [costs.queue_position(job) for job in (first, second, third)] == [1, 2, 3]
-    assert costs.queue_position(running) is None
-    annotated = {job.id: job for job in costs.with_queue(Job.objects.all())}
+    assert [queue.queue_position(job) for job in (first, second, third)] == [1, 2, 3]
+    assert queue.queue_position(running) is None
+    annotated = {job.id: job for job in queue.with_queue(Job.objects.all())}
     assert annotated[third.id].queue_ahead == 2
 
 
@@ -199,12 +201,12 @@ def test_the_eta_adds_the_queue_ahead_shared_by_the_queues_workers(alice, settin
     Job.objects.filter(id__in=[job.id for job in jobs]).update(estimate_seconds=60)
     for job in jobs:
         job.refresh_from_db()
-    assert costs.eta_seconds(jobs[2]) == 60 + (60 + 60) // 2
+    assert queue.eta_seconds(jobs[2]) == 60 + (60 + 60) // 2
     assert wait_text(jobs[2]) == "about 2 min · 3rd in line"
     assert wait_text(jobs[0]) == "about 60 s · next in line"
     Job.objects.filter(id=jobs[0].id).update(status=Job.Status.SUCCEEDED)
     jobs[0].refresh_from_db()
-    assert costs.eta_seconds(jobs[0]) is None and wait_text(jobs[0]) == ""
+    assert queue.eta_seconds(jobs[0]) is None and wait_text(jobs[0]) == ""
 
 
 def test_the_status_json_and_the_history_pages_show_the_wait(alice_client, alice):

@@ -14,7 +14,7 @@ from PIL import Image
 from apps import providers
 from apps.imaging.errors import EnhancerError
 from apps.providers.base import ProviderResult
-from apps.uploads import services
+from apps.uploads import running, services
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job
 from tests.uploads.factories import make_job
@@ -86,9 +86,9 @@ def test_a_temporary_error_is_retried_then_fails(alice, flaky, settings):
     job = make_job(alice, "contrast")
     process_job.apply(args=[job.id])
     job.refresh_from_db()
-    assert provider.calls == services.MAX_RETRIES + 1
+    assert provider.calls == running.MAX_RETRIES + 1
     assert (job.status, job.error_code) == (Job.Status.FAILED, "temporary")
-    assert job.attempts == services.MAX_RETRIES + 1
+    assert job.attempts == running.MAX_RETRIES + 1
 
 
 def test_an_unexpected_crash_fails_the_job_without_leaking_details(alice, flaky):
@@ -128,7 +128,7 @@ def test_progress_is_written_while_running(alice, monkeypatch):
             return ProviderResult([], {"needed": False})
 
     monkeypatch.setattr(providers, "for_operation", lambda operation: Watching())
-    monkeypatch.setattr(services.time, "monotonic", iter(range(0, 1000, 10)).__next__)
+    monkeypatch.setattr(running.time, "monotonic", iter(range(0, 1000, 10)).__next__)
     job = make_job(alice, "contrast")
     process_job.apply(args=[job.id])
     assert seen == [24, 49, 74]

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from apps.imaging.errors import EnhancerError
-from apps.uploads import services
+from apps.uploads import running
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job
 from tests.uploads.factories import make_job
@@ -26,7 +26,7 @@ def test_filters_by_operation_and_status(alice_client, alice):
     contrast = make_job(alice, "contrast", name="c.png")
     dehaze = make_job(alice, "dehaze", name="d.png")
     failed = make_job(alice, "dehaze", name="f.png")
-    services.fail(failed.id, EnhancerError(EnhancerError.INTERNAL, "An internal error stopped the job."))
+    running.fail(failed.id, EnhancerError(EnhancerError.INTERNAL, "An internal error stopped the job."))
     everything = [contrast, dehaze, failed]
     url = reverse("history:list")
     assert names(alice_client.get(url).content.decode(), everything) == {"c.png", "d.png", "f.png"}
@@ -95,7 +95,7 @@ def test_a_job_without_results_has_no_zip(alice_client, alice):
 )
 def test_a_failed_jobs_message_is_translated_when_shown(alice_client, alice, language, expected):
     job = make_job(alice)
-    services.fail(job.id, EnhancerError(EnhancerError.IMAGE_TOO_SMALL,
+    running.fail(job.id, EnhancerError(EnhancerError.IMAGE_TOO_SMALL,
                                         "The image is 20x20; each side must be at least 48 px."))
     alice_client.post(reverse("set_language"), {"language": language})
     assert expected in alice_client.get(reverse("history:detail", args=[job.uuid])).content.decode()
