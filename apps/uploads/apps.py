@@ -6,7 +6,10 @@ class UploadsConfig(AppConfig):
     label = "uploads"
 
     def ready(self) -> None:
-        from . import cleanup, costs  # noqa: F401  (cleanup connects the receivers that delete files)
+        # cleanup connects the receivers that delete files; tasks registers the job task in every
+        # process, as jobs are published by name and Celery ignores always_eager (tests) for a
+        # name it does not know.
+        from . import cleanup, costs, tasks  # noqa: F401
         from .signals import job_finished
 
         # Every finished job teaches the cost model its duration (costs.observe).
