@@ -48,6 +48,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.run import cpu_description  # noqa: E402
 from tests.helpers import stop_process_groups  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "benchmarks" / "load.md"
@@ -433,12 +435,6 @@ def percentile(values: list[float], share: float) -> float:
     if len(ordered) == 1:
         return ordered[0]
     return statistics.quantiles(ordered, n=100, method="inclusive")[round(share * 100) - 1]
-
-
-def cpu_description() -> str:
-    from bench.run import cpu_description as describe
-
-    return describe()
 
 
 def main() -> int:

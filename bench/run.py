@@ -14,22 +14,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the engine, for the CPU description
 SECTIONS = ROOT / "docs" / "benchmarks"
 
 
 def cpu_description() -> str:
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    wanted = ["avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"]
-    present = [flag for flag in wanted if flag in flags]
-    return f"{model}, {os.cpu_count()} cores, SIMD: {', '.join(present) or 'baseline only'}"
+    from apps.imaging.runtimes import cpu_flags, cpu_model
+
+    wanted = ["avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8"]
+    present = [flag for flag in wanted if flag in cpu_flags()]
+    return f"{cpu_model()}, {os.cpu_count()} cores, SIMD: {', '.join(present) or 'baseline only'}"
 
 
 def publish(lines: list[str], report: Path, write: bool = True) -> None:
