@@ -1,10 +1,21 @@
-"""The one error type of the whole product: a stable code plus a human message.
+"""The one error type of the whole product: a stable code, a message id and its parameters.
 
 Every surface (web page, native API, VK, Baidu, Meitu) maps ``code`` to its own wire format, so
-codes are part of the public contract: add new ones, never rename.
+codes are part of the public contract: add new ones, never rename. The message id is an English
+template (``"factor must be 2 or 4, got %(factor)s."``) marked with :func:`gettext_noop`; APIs
+answer it filled in English (``message``), pages translate the template and fill it with
+``params`` in the visitor's language.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def gettext_noop(message_id: str) -> str:
+    """Marks an English template for translation without importing Django: makemessages finds
+    templates by this name; the pages translate them when they show the error."""
+    return message_id
 
 
 class EnhancerError(Exception):
@@ -43,18 +54,28 @@ class EnhancerError(Exception):
     # An operator cancelled the job while it waited in its queue (the admin's operations page).
     CANCELLED = "cancelled"
 
-    def __init__(self, code: str, message: str, *, temporary: bool = False) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        code: str,
+        message_id: str,
+        params: Mapping[str, object] | None = None,
+        *,
+        temporary: bool = False,
+    ) -> None:
         self.code = code
-        self.message = message
+        self.message_id = message_id
+        # JSON-safe values only: the job row keeps them to render the message in any language.
+        self.params = dict(params or {})
+        self.message = message_id % self.params if self.params else message_id
+        super().__init__(self.message)
         self.temporary = temporary or code in (self.TEMPORARY, self.WAIT_TIMEOUT)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
-    def __reduce__(self):  # keep code/message when pickled across processes
-        return (_rebuild, (self.code, self.message, self.temporary))
+    def __reduce__(self):  # keep code, template and parameters when pickled across processes
+        return (_rebuild, (self.code, self.message_id, self.params, self.temporary))
 
 
-def _rebuild(code: str, message: str, temporary: bool) -> EnhancerError:
-    return EnhancerError(code, message, temporary=temporary)
+def _rebuild(code: str, message_id: str, params: dict, temporary: bool) -> EnhancerError:
+    return EnhancerError(code, message_id, params, temporary=temporary)
