@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.common.files import private_file_response
@@ -173,11 +173,13 @@ def space_recognize(request: HttpRequest, space_uuid) -> HttpResponse:
                     space=space, person_id__in=[f.person_id for f in result.faces if f.person_id is not None]
                 )
             }
-            rows = [(face, persons.get(face.person_id)) for face in result.faces]
+            rows = [
+                (face, persons.get(face.person_id), emotion_label(face.emotion)) for face in result.faces
+            ]
             context.update(
                 result=result,
                 rows=rows,
-                boxes=[_overlay_box(face, person, result.width, result.height) for face, person in rows],
+                boxes=[_overlay_box(face, person, result.width, result.height) for face, person, _emotion in rows],
                 photo_name=upload.name,
                 preview=base64.b64encode(preview).decode("ascii"),
             )
@@ -213,6 +215,22 @@ def _overlay_box(face: services.RecognizedFace, person: Person | None, width: in
     }
 
 
+# The emotion model's labels (apps/imaging/faces.py EMOTION_LABELS), as a visitor reads them.
+EMOTIONS = {
+    "angry": pgettext_lazy("emotion", "angry"),
+    "disgust": pgettext_lazy("emotion", "disgusted"),
+    "fear": pgettext_lazy("emotion", "afraid"),
+    "happy": pgettext_lazy("emotion", "happy"),
+    "sad": pgettext_lazy("emotion", "sad"),
+    "surprise": pgettext_lazy("emotion", "surprised"),
+    "neutral": pgettext_lazy("emotion", "neutral"),
+}
+
+
+def emotion_label(emotion: str | None) -> str:
+    return str(EMOTIONS.get(emotion or "", emotion or ""))
+
+
 def _attributes(face: services.RecognizedFace) -> str:
     """"female, 34 · happy": what the face's attributes say, for its label on the photo."""
     parts = []
@@ -224,7 +242,8 @@ def _attributes(face: services.RecognizedFace) -> str:
         parts.append(ngettext("%(age)d year", "%(age)d years", age) % {"age": age})
     text = join_list(parts)
     if face.emotion:
-        text = f"{text} · {face.emotion}" if text else face.emotion
+        emotion = emotion_label(face.emotion)
+        text = f"{text} · {emotion}" if text else emotion
     return text
 
 

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.defaults import server_error
 
-from apps.face_registry.views import _attributes
+from apps.face_registry.views import EMOTIONS, _attributes
+from apps.imaging.faces import EMOTION_LABELS
 from apps.uploads.models import Job
 from tests.uploads.factories import make_job
 
@@ -89,6 +90,18 @@ def test_ages_take_russian_plural_forms(age, text):
     face = SimpleNamespace(sex=None, age=age, emotion=None)  # what _attributes reads
     with translation.override("ru"):
         assert _attributes(face) == text
+
+
+@pytest.mark.parametrize(("language", "text"), [("en", "female · happy"), ("ru", "женщина · радость"), ("zh-hans", "女 · 高兴")])
+def test_emotions_are_named_in_the_visitors_language(language, text):
+    face = SimpleNamespace(sex="female", age=None, emotion="happy")
+    with translation.override(language):
+        assert _attributes(face) == text
+
+
+@pytest.mark.parametrize("emotion", EMOTION_LABELS)
+def test_every_emotion_the_model_gives_has_a_visitors_word(emotion):
+    assert emotion in EMOTIONS
 
 
 @pytest.mark.django_db
