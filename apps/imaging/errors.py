@@ -71,8 +71,10 @@ class EnhancerError(Exception):
     ) -> None:
         self.code = code
         self.message_id = message_id
-        # JSON-safe values only (str, int, float; lists of [template, params] under a name
-        # ending in _messages): the job row keeps them to render the message in any language.
+        # JSON-safe values only (str, int, float; for pages also [template, params] lists under
+        # names ending in _messages and a dict of operation parameters under _params, see
+        # apps/uploads/error_text.py): the job row keeps them to render the message in any
+        # language.
         self.params = dict(params or {})
         self.message = message_id % self.params if self.params else message_id
         super().__init__(self.message)
