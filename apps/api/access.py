@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.accounts.models import ApiClient, hash_secret
 from apps.common import metrics
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 
 from .models import BaiduAccessToken, UsageCounter
 
@@ -129,12 +129,16 @@ def take_work(client: ApiClient, units: int) -> None:
     if quota is None:
         raise EnhancerError(
             EnhancerError.CLIENT_DISABLED,
-            f"The API client “{client.name}” is disabled or revoked; its work cannot run again.",
+            gettext_noop("The API client “%(name)s” is disabled or revoked; its work cannot run again."),
+            {"name": client.name},
         )
     if quota and not _take(client, _day_bucket(), quota, units):
         metrics.refused(EnhancerError.QUOTA_EXCEEDED)
         raise EnhancerError(
             EnhancerError.QUOTA_EXCEEDED,
-            f"The daily quota of {quota} units of the API client “{client.name}” is spent. "
-            "It renews at midnight UTC.",
+            gettext_noop(
+                "The daily quota of %(limit)s units of the API client “%(name)s” is spent. "
+                "It renews at midnight UTC."
+            ),
+            {"limit": quota, "name": client.name},
         )

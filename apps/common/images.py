@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from apps.imaging import codec
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 
 
 def image_limits() -> codec.Limits:
@@ -39,7 +39,8 @@ def read_upload(upload) -> bytes:
     if upload.size is not None and upload.size > limit:
         raise EnhancerError(
             EnhancerError.FILE_TOO_LARGE,
-            f"{upload.name} is {upload.size / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB.",
+            gettext_noop("%(name)s is %(size)s MB; the limit is %(limit)s MB."),
+            {"name": str(upload.name), "size": f"{upload.size / 2**20:.1f}", "limit": f"{limit / 2**20:.0f}"},
         )
     return upload.read()
 
@@ -80,9 +81,12 @@ def spend_decode_budget(data: bytes) -> None:
         limit = settings.ENHANCER_DECODE_BUDGET_MB
         raise EnhancerError(
             EnhancerError.TOO_MANY_PIXELS,
-            f"Decoding the photos of this request would take more than the {limit} MB of pixels "
-            "allowed per request (16-bit and transparent photos count more); send fewer or "
-            "smaller photos at once.",
+            gettext_noop(
+                "Decoding the photos of this request would take more than the %(limit)s MB of pixels "
+                "allowed per request (16-bit and transparent photos count more); send fewer or "
+                "smaller photos at once."
+            ),
+            {"limit": limit},
         )
     left[0] -= cost
 

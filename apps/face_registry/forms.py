@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from apps.common.forms import MultipleFileField
 
@@ -52,7 +53,10 @@ class EnrollForm(forms.Form):
         photos = self.cleaned_data["photos"]
         if len(photos) > settings.ENHANCER_MAX_FILES_PER_UPLOAD:
             raise forms.ValidationError(
-                _("Send at most %(count)s photos at once."),
+                ngettext_lazy(
+                    "Send at most %(count)s photo at once.", "Send at most %(count)s photos at once.",
+                    "count",
+                ),
                 params={"count": settings.ENHANCER_MAX_FILES_PER_UPLOAD},
             )
         return photos

@@ -26,7 +26,7 @@ from apps.common import metrics
 from apps.common.images import image_limits, spend_decode_budget
 from apps.imaging import codec
 from apps.imaging import faces as engine
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 from apps.imaging.picture import Picture
 from apps.uploads import allowance
 
@@ -59,9 +59,6 @@ def match_threshold(faces: int) -> float:
     decades = math.log10(faces / THRESHOLD_BASE_FACES)
     return min(THRESHOLD_MAX, MATCH_SIMILARITY + THRESHOLD_PER_DECADE * decades)
 
-# Both set failures (no face, several faces); each surface words it its own way (VK's wording
-# is in apps/api/compat/vk.py), telling them apart by the error's code.
-NEEDS_ONE_FACE = "A photo must show exactly one face."
 UNDEFINED = "undefined"
 # The largest person id a Person row holds (a PositiveIntegerField: 2**31 - 1 on every database).
 MAX_PERSON_ID = 2**31 - 1
@@ -91,7 +88,10 @@ def analyze(image: bytes | Picture, max_faces: int | None = None) -> Analysis:
     more than ``max_faces`` is refused (TOO_MANY_FACES) before they are analysed."""
     reason = engine.available()
     if reason:
-        raise EnhancerError(EnhancerError.UNAVAILABLE, f"Face analysis is unavailable: {reason}")
+        raise EnhancerError(
+            EnhancerError.UNAVAILABLE, gettext_noop("Face analysis is unavailable: %(reason)s"),
+            {"reason": reason},
+        )
     picture = decode(image) if isinstance(image, bytes) else image
     return Analysis(picture.width, picture.height, engine.analyze(picture, max_faces=max_faces))
 
@@ -115,7 +115,8 @@ def get_space(owner, number: int, client=None, create: bool = True) -> Space:
     """
     if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number < MAX_SPACES:
         raise EnhancerError(
-            EnhancerError.BAD_PARAMS, f"space must be a number from 0 to {MAX_SPACES - 1}"
+            EnhancerError.BAD_PARAMS, gettext_noop("space must be a number from 0 to %(last)s"),
+            {"last": MAX_SPACES - 1},
         )
     if client is not None and client.owner_id != owner.pk:
         raise ValueError("an API client's spaces belong to the client's owner")
@@ -141,14 +142,17 @@ def create_space(owner, name: str = "") -> Space:
     free = [number for number in range(MAX_SPACES) if number not in taken]
     if not free:
         raise EnhancerError(
-            EnhancerError.BAD_PARAMS, f"You already have {MAX_SPACES} spaces, the most allowed."
+            EnhancerError.BAD_PARAMS,
+            gettext_noop("You already have %(count)s spaces, the most allowed."),
+            {"count": MAX_SPACES},
         )
     try:
         with transaction.atomic():
             return Space.objects.create(owner=owner, number=free[0], name=name.strip()[:100])
     except IntegrityError:
         raise EnhancerError(
-            EnhancerError.TEMPORARY, "Another space was created at the same time; try again."
+            EnhancerError.TEMPORARY,
+            gettext_noop("Another space was created at the same time; try again."),
         ) from None
 
 
@@ -173,15 +177,20 @@ def next_person_id(space: Space) -> int:
 def set_face(space: Space, person_id: int, image: bytes | Picture, image_name: str) -> Face:
     """Enroll the one face in the photo as ``person_id`` (created if new).
 
-    Raises EnhancerError NO_FACE / TOO_MANY_FACES (message: NEEDS_ONE_FACE) unless
+    Raises EnhancerError NO_FACE / TOO_MANY_FACES (one message for both) unless
     the photo shows exactly one face, and the decoder's errors for a photo it cannot read.
     """
     if isinstance(person_id, bool) or not isinstance(person_id, int) or not 0 <= person_id <= MAX_PERSON_ID:
-        raise EnhancerError(EnhancerError.BAD_PARAMS, f"person_id must be from 0 to {MAX_PERSON_ID}")
+        raise EnhancerError(
+            EnhancerError.BAD_PARAMS, gettext_noop("person_id must be from 0 to %(last)s"),
+            {"last": MAX_PERSON_ID},
+        )
     analysis = analyze(image)
     if len(analysis.faces) != 1:
         code = EnhancerError.NO_FACE if not analysis.faces else EnhancerError.TOO_MANY_FACES
-        raise EnhancerError(code, NEEDS_ONE_FACE)
+        # Each surface words both its own way (VK's is in apps/api/compat/vk.py), telling them
+        # apart by the code.
+        raise EnhancerError(code, gettext_noop("A photo must show exactly one face."))
     with _files_removed_on_error() as stored, transaction.atomic():
         locked = _lock_space(space)
         _charge(locked, 1)
@@ -239,15 +248,6 @@ def attributes_unavailable() -> dict[str, str | None]:
     sex_age, emotion = engine.sex_age_unavailable_reason(), engine.emotion_unavailable_reason()
     return {"sex": sex_age, "age": sex_age, "emotion": emotion, "valence": emotion,
             "arousal": emotion}
-
-
-def missing_attribute_notes() -> list[str]:
-    """One line per absent optional model, for pages: "emotion, valence, arousal unavailable: …"."""
-    grouped: dict[str, list[str]] = {}
-    for name, reason in attributes_unavailable().items():
-        if reason:
-            grouped.setdefault(reason, []).append(name)
-    return [f"{', '.join(names)} unavailable: {reason}" for reason, names in grouped.items()]
 
 
 @dataclass(frozen=True)
@@ -459,7 +459,7 @@ def _chip_jpeg(chip: np.ndarray) -> bytes:
         [cv2.IMWRITE_JPEG_QUALITY, 90],
     )
     if not ok:
-        raise EnhancerError(EnhancerError.INTERNAL, "Could not encode the face thumbnail.")
+        raise EnhancerError(EnhancerError.INTERNAL, gettext_noop("Could not encode the face thumbnail."))
     return buffer.tobytes()
 
 

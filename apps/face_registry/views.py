@@ -13,14 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.common.files import private_file_response
 from apps.common.images import image_limits, read_upload
 from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
-from apps.uploads.error_text import translate_error
+from apps.uploads.error_text import error_text
 from apps.uploads.operation_text import join_list
 
 from . import services
@@ -56,7 +56,7 @@ def spaces(request: HttpRequest) -> HttpResponse:
         try:
             space = services.create_space(request.user, form.cleaned_data["name"])
         except EnhancerError as error:
-            form.add_error(None, translate_error(error))
+            form.add_error(None, error_text(error))
         else:
             return redirect("face_registry:space", space_uuid=space.uuid)
     rows = (
@@ -135,6 +135,19 @@ def _added(enrolled: int, person: Person) -> str:
     ) % {"count": enrolled, "name": person.title}
 
 
+# What a visitor reads for each optional model this server lacks; why it lacks it (a model
+# file, a setting) is the operator's, on /healthz and the admin pages.
+NOT_MEASURED = {
+    "sex": gettext_lazy("Sex and age are not measured on this server."),
+    "emotion": gettext_lazy("Emotion, valence and arousal are not measured on this server."),
+}
+
+
+def missing_attribute_notes() -> list[str]:
+    unavailable = services.attributes_unavailable()
+    return [str(note) for name, note in NOT_MEASURED.items() if unavailable[name]]
+
+
 def _enroll(request: HttpRequest, space: Space, person_id: int, photos) -> int:
     """set_face for each photo; per-photo errors become messages. Returns how many were added."""
     enrolled = 0
@@ -143,7 +156,7 @@ def _enroll(request: HttpRequest, space: Space, person_id: int, photos) -> int:
             services.set_face(space, person_id, read_upload(upload), upload.name)
             enrolled += 1
         except EnhancerError as error:
-            reason = translate_error(error)
+            reason = error_text(error)
             if error.code == EnhancerError.NO_FACE:
                 reason = _("no face found; a photo must show exactly one face")
             elif error.code == EnhancerError.TOO_MANY_FACES:
@@ -157,7 +170,7 @@ def space_recognize(request: HttpRequest, space_uuid) -> HttpResponse:
     space = owned_space(request, space_uuid)
     form = RecognizeForm(request.POST or None, request.FILES or None)
     context: dict = {"space": space, "form": form,
-                     "missing_attributes": services.missing_attribute_notes()}
+                     "missing_attributes": missing_attribute_notes()}
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["photo"]
         try:
@@ -165,7 +178,7 @@ def space_recognize(request: HttpRequest, space_uuid) -> HttpResponse:
             result = services.recognize(space, data, upload.name, form.cleaned_data["create_new"])
             preview = codec.thumbnail(data, size=PREVIEW_SIDE, limits=image_limits())
         except EnhancerError as error:
-            form.add_error("photo", translate_error(error))
+            form.add_error("photo", error_text(error))
         else:
             persons = {
                 person.person_id: person

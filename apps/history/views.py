@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.common.files import private_file_response
 from apps.imaging.errors import EnhancerError
 from apps.uploads import missing_outputs, queue, services
-from apps.uploads.error_text import translate_error
+from apps.uploads.error_text import error_text
 from apps.uploads.models import Job, Output
 from apps.uploads.operation_text import wait_text
 from apps.uploads.views import owned_job
@@ -157,6 +157,6 @@ def job_rerun(request: HttpRequest, job_uuid) -> HttpResponse:
     try:
         job = services.rerun(owned_job(request, job_uuid))
     except EnhancerError as error:
-        messages.error(request, translate_error(error))
+        messages.error(request, error_text(error))
         return redirect("history:detail", job_uuid=job_uuid)
     return redirect("history:detail", job_uuid=job.uuid)

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from . import codec, operations
-from .errors import EnhancerError
+from .errors import EnhancerError, gettext_noop
 
 EXTENSION_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
 
@@ -99,7 +99,10 @@ def run_faces(args: argparse.Namespace) -> int:
 
     reason = faces.available()
     if reason:
-        raise EnhancerError(EnhancerError.UNAVAILABLE, f"face analysis unavailable: {reason}")
+        raise EnhancerError(
+            EnhancerError.UNAVAILABLE, gettext_noop("face analysis unavailable: %(reason)s"),
+            {"reason": reason},
+        )
     picture = _read(args.input)
     found = faces.analyze(picture, detector=args.detector, upsample=args.upsample)
     document = {

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from .errors import EnhancerError
+from .errors import EnhancerError, gettext_noop
 from .picture import Picture, from_uint8, to_uint8
 
 # Pillow's format names we accept; MPO is what Pillow calls many phone JPEGs.
@@ -62,11 +62,12 @@ class ImageInfo:
 
 def _open(data: bytes, limits: Limits) -> Image.Image:
     if not data:
-        raise EnhancerError(EnhancerError.EMPTY_IMAGE, "The file is empty.")
+        raise EnhancerError(EnhancerError.EMPTY_IMAGE, gettext_noop("The file is empty."))
     if len(data) > limits.max_bytes:
         raise EnhancerError(
             EnhancerError.FILE_TOO_LARGE,
-            f"The file is {len(data) / 2**20:.1f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB.",
+            gettext_noop("The file is %(size)s MB; the limit is %(limit)s MB."),
+            {"size": f"{len(data) / 2**20:.1f}", "limit": f"{limits.max_bytes / 2**20:.0f}"},
         )
     try:
         with warnings.catch_warnings():
@@ -76,34 +77,41 @@ def _open(data: bytes, limits: Limits) -> Image.Image:
     except Image.DecompressionBombError:
         raise EnhancerError(
             EnhancerError.TOO_MANY_PIXELS,
-            f"The image claims far more pixels than allowed; "
-            f"the limit is {limits.max_pixels / 1e6:.0f} megapixels.",
+            gettext_noop(
+                "The image claims far more pixels than allowed; the limit is %(limit)s megapixels."
+            ),
+            {"limit": f"{limits.max_pixels / 1e6:.0f}"},
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise EnhancerError(
-            EnhancerError.NOT_AN_IMAGE, "The file is not an image we can read."
+            EnhancerError.NOT_AN_IMAGE, gettext_noop("The file is not an image we can read.")
         ) from None
     if image.format not in ACCEPTED_FORMATS:
         raise EnhancerError(
             EnhancerError.UNSUPPORTED_FORMAT,
-            f"{image.format} images are not supported; send JPEG, PNG, BMP or WebP.",
+            gettext_noop("%(format)s images are not supported; send JPEG, PNG, BMP or WebP."),
+            {"format": str(image.format)},
         )
     width, height = image.size
     if width * height > limits.max_pixels:
         raise EnhancerError(
             EnhancerError.TOO_MANY_PIXELS,
-            f"The image has {width * height / 1e6:.1f} megapixels; "
-            f"the limit is {limits.max_pixels / 1e6:.0f}.",
+            gettext_noop("The image has %(size)s megapixels; the limit is %(limit)s."),
+            {"size": f"{width * height / 1e6:.1f}", "limit": f"{limits.max_pixels / 1e6:.0f}"},
         )
     if max(width, height) > limits.max_side:
         raise EnhancerError(
             EnhancerError.IMAGE_TOO_LARGE,
-            f"The image is {width}x{height}; no side may exceed {limits.max_side} px.",
+            gettext_noop("The image is %(width)sx%(height)s; no side may exceed %(limit)s px."),
+            {"width": width, "height": height, "limit": limits.max_side},
         )
     if min(width, height) < limits.min_side:
         raise EnhancerError(
             EnhancerError.IMAGE_TOO_SMALL,
-            f"The image is {width}x{height}; each side must be at least {limits.min_side} px.",
+            gettext_noop(
+                "The image is %(width)sx%(height)s; each side must be at least %(limit)s px."
+            ),
+            {"width": width, "height": height, "limit": limits.min_side},
         )
     return image
 
@@ -149,7 +157,7 @@ def _read_pixels(image: Image.Image) -> Image.Image:
         image.load()
     except (OSError, SyntaxError, ValueError, EOFError):
         raise EnhancerError(
-            EnhancerError.NOT_AN_IMAGE, "The image file is corrupt or truncated."
+            EnhancerError.NOT_AN_IMAGE, gettext_noop("The image file is corrupt or truncated.")
         ) from None
     return image
 
@@ -197,7 +205,9 @@ def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:
 def _decode_png16(data: bytes, source_format: str) -> Picture:
     array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if array is None:
-        raise EnhancerError(EnhancerError.NOT_AN_IMAGE, "The image file is corrupt or truncated.")
+        raise EnhancerError(
+            EnhancerError.NOT_AN_IMAGE, gettext_noop("The image file is corrupt or truncated.")
+        )
     scale = np.float32(1.0 / (65535.0 if array.dtype == np.uint16 else 255.0))
 
     def floats(channels: np.ndarray) -> np.ndarray:
@@ -240,7 +250,10 @@ def encode(picture: Picture, fmt: str | None = None, quality: int = 92) -> bytes
         return buffer.getvalue()
     if fmt == "JPEG":
         return _save_jpeg(rgb, quality)
-    raise EnhancerError(EnhancerError.BAD_PARAMS, f"Cannot encode {fmt}; use JPEG or PNG.")
+    raise EnhancerError(
+        EnhancerError.BAD_PARAMS, gettext_noop("Cannot encode %(format)s; use JPEG or PNG."),
+        {"format": str(fmt)},
+    )
 
 
 def _save_jpeg(rgb: np.ndarray, quality: int) -> bytes:
@@ -264,7 +277,7 @@ def _encode_png16(picture: Picture) -> bytes:
         rgb16 = np.dstack([rgb16, alpha16])
     ok, buffer = cv2.imencode(".png", np.ascontiguousarray(rgb16))
     if not ok:
-        raise EnhancerError(EnhancerError.INTERNAL, "PNG encoding failed.")
+        raise EnhancerError(EnhancerError.INTERNAL, gettext_noop("PNG encoding failed."))
     return buffer.tobytes()
 
 
@@ -284,7 +297,7 @@ def thumbnail(data: bytes, size: int = 320, limits: Limits | None = None) -> byt
         image = image.convert("RGBA")
     except (OSError, SyntaxError, ValueError, EOFError):
         raise EnhancerError(
-            EnhancerError.NOT_AN_IMAGE, "The image file is corrupt or truncated."
+            EnhancerError.NOT_AN_IMAGE, gettext_noop("The image file is corrupt or truncated.")
         ) from None
     image.thumbnail((size, size), Image.Resampling.LANCZOS)
     flat = Image.new("RGB", image.size, (255, 255, 255))
@@ -306,7 +319,9 @@ def as_jpeg(data: bytes, quality: int = 92, rows_per_chunk: int = 256) -> bytes:
         return data
     array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if array is None:
-        raise EnhancerError(EnhancerError.NOT_AN_IMAGE, "The image file is corrupt or truncated.")
+        raise EnhancerError(
+            EnhancerError.NOT_AN_IMAGE, gettext_noop("The image file is corrupt or truncated.")
+        )
     if array.ndim == 2:
         array = array[:, :, None]
     channels = array.shape[2]

@@ -44,7 +44,7 @@ import numpy as np
 
 from . import colorize_models, model_files
 from .config import config
-from .errors import EnhancerError
+from .errors import EnhancerError, gettext_noop
 from .model_cache import ModelCache
 from .operation import Result
 from .picture import Picture
@@ -103,7 +103,9 @@ class _OnnxColorizer:
             )
         except Exception as error:  # onnxruntime raises its own exception types
             raise EnhancerError(
-                EnhancerError.UNAVAILABLE, f"the colorizer model cannot be loaded: {error}"
+                EnhancerError.UNAVAILABLE,
+                gettext_noop("the colorizer model cannot be loaded: %(error)s"),
+                {"error": str(error)},
             ) from None
         settings = {"l_offset": 0.0, "ab_scale": 1.0, "size": None}
         sidecar = path.with_name(SIDECAR_FILE)
@@ -125,7 +127,10 @@ def _loaded():
     else:
         files = caffe_paths() or ()
     if not files:
-        raise EnhancerError(EnhancerError.UNAVAILABLE, f"colorize unavailable: {unavailable_reason()}")
+        raise EnhancerError(
+            EnhancerError.UNAVAILABLE, gettext_noop("%(operation)s unavailable: %(reason)s"),
+            {"operation": "colorize", "reason": unavailable_reason()},
+        )
     key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
     if path is not None:
         return _models.get(key, lambda: _OnnxColorizer(files[0]))
@@ -166,7 +171,9 @@ def colorize(picture: Picture, progress: Progress = ignore) -> Picture:
     ab = np.asarray(ab, np.float32)
     if ab.ndim != 4 or ab.shape[:2] != (1, 2):
         raise EnhancerError(
-            EnhancerError.INTERNAL, f"the colorizer returned {ab.shape}, expected 1 x 2 x H x W"
+            EnhancerError.INTERNAL,
+            gettext_noop("the colorizer returned %(shape)s, expected 1 x 2 x H x W"),
+            {"shape": str(ab.shape)},
         )
     ab = ab[0].transpose(1, 2, 0) * model.ab_scale
     ab = cv2.resize(ab, (picture.width, picture.height), interpolation=cv2.INTER_LINEAR)
@@ -199,15 +206,20 @@ def install_model(
     """
     expected = expected_sha256.strip().lower()
     if len(expected) != 64 or any(c not in "0123456789abcdef" for c in expected):
-        raise EnhancerError(EnhancerError.BAD_PARAMS, "expected_sha256 must be 64 hex digits.")
+        raise EnhancerError(
+            EnhancerError.BAD_PARAMS, gettext_noop("expected_sha256 must be 64 hex digits.")
+        )
     # PyTorch hub names carry the first 8 hex digits of the file's SHA-256
     # (colorization_release_v2-9b330a0b.pth): a digest that disagrees is a typo caught early.
     hub = re.search(r"-([0-9a-f]{8,})\.pth$", os.fspath(source))
     if hub and not expected.startswith(hub.group(1)):
         raise EnhancerError(
             EnhancerError.BAD_PARAMS,
-            f"{Path(os.fspath(source)).name} names a SHA-256 starting {hub.group(1)}, "
-            f"not {expected[:8]}: check the digest you were given.",
+            gettext_noop(
+                "%(file)s names a SHA-256 starting %(named)s, not %(given)s: "
+                "check the digest you were given."
+            ),
+            {"file": Path(os.fspath(source)).name, "named": hub.group(1), "given": expected[:8]},
         )
     text = os.fspath(source)
     parsed = urllib.parse.urlparse(text)
@@ -219,11 +231,17 @@ def install_model(
     else:
         local = Path(urllib.parse.unquote(parsed.path)) if parsed.scheme == "file" else Path(text)
         if not local.is_file():
-            raise EnhancerError(EnhancerError.BAD_PARAMS, f"{local} is not a file.")
+            raise EnhancerError(
+                EnhancerError.BAD_PARAMS, gettext_noop("%(file)s is not a file."),
+                {"file": str(local)},
+            )
         name = filename or local.name
         opener = open(local, "rb")  # noqa: SIM115 - closed by the with below
     if not name or "/" in name or name in (".", ".."):
-        raise EnhancerError(EnhancerError.BAD_PARAMS, f"bad model file name {name!r}.")
+        raise EnhancerError(
+            EnhancerError.BAD_PARAMS, gettext_noop("bad model file name %(file)s."),
+            {"file": repr(name)},
+        )
     digest = hashlib.sha256()
     handle, temporary = tempfile.mkstemp(prefix=".installing-", dir=target_dir)
     try:
@@ -235,7 +253,11 @@ def install_model(
         if actual != expected:
             raise EnhancerError(
                 EnhancerError.BAD_PARAMS,
-                f"SHA-256 mismatch for {text}: expected {expected}, got {actual}; not installed.",
+                gettext_noop(
+                    "SHA-256 mismatch for %(source)s: expected %(expected)s, got %(actual)s; "
+                    "not installed."
+                ),
+                {"source": text, "expected": expected, "actual": actual},
             )
         target = target_dir / name
         if name.endswith(".pth"):

@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import EnhancerError
+from .errors import EnhancerError, gettext_noop
 
 CAFFE_PROTOTXT = "colorization_deploy_v2.prototxt"
 CAFFE_WEIGHTS = "colorization_release_v2.caffemodel"
@@ -50,19 +50,23 @@ class CaffeColorizer:
             centres = np.load(hull, allow_pickle=False).astype(np.float32)
         except (cv2.error, ValueError, OSError) as error:
             raise EnhancerError(
-                EnhancerError.UNAVAILABLE, f"the Caffe colorizer cannot be loaded: {error}"
+                EnhancerError.UNAVAILABLE,
+                gettext_noop("the Caffe colorizer cannot be loaded: %(error)s"),
+                {"error": str(error)},
             ) from None
         if centres.ndim != 2 or centres.shape[1] != 2:
             raise EnhancerError(
                 EnhancerError.UNAVAILABLE,
-                f"{hull.name} holds {centres.shape}, expected N x 2 ab bin centres",
+                gettext_noop("%(file)s holds %(shape)s, expected N x 2 ab bin centres"),
+                {"file": hull.name, "shape": str(centres.shape)},
             )
         bins = centres.shape[0]
         names = set(net.getLayerNames())
         for name in ("class8_ab", "conv8_313_rh"):
             if name not in names:
                 raise EnhancerError(
-                    EnhancerError.UNAVAILABLE, f"{prototxt.name} has no layer {name!r}"
+                    EnhancerError.UNAVAILABLE, gettext_noop("%(file)s has no layer %(layer)s"),
+                    {"file": prototxt.name, "layer": repr(name)},
                 )
         net.getLayer(net.getLayerId("class8_ab")).blobs = [
             np.ascontiguousarray(centres.T.reshape(2, bins, 1, 1))
@@ -198,7 +202,9 @@ def read_state_dict(path: Path) -> dict[str, np.ndarray]:
         }
     except (pickle.UnpicklingError, ValueError, KeyError, StopIteration, EOFError) as error:
         raise EnhancerError(
-            EnhancerError.BAD_PARAMS, f"{Path(path).name} is not a readable PyTorch state dict: {error}"
+            EnhancerError.BAD_PARAMS,
+            gettext_noop("%(file)s is not a readable PyTorch state dict: %(error)s"),
+            {"file": Path(path).name, "error": str(error)},
         ) from None
 
 
@@ -212,7 +218,9 @@ def architecture(state: dict[str, np.ndarray]) -> str:
         return "siggraph17"
     raise EnhancerError(
         EnhancerError.BAD_PARAMS,
-        "the state dict is neither ECCV16 (model_out.weight) nor SIGGRAPH17 (model_out.0.weight)",
+        gettext_noop(
+            "the state dict is neither ECCV16 (model_out.weight) nor SIGGRAPH17 (model_out.0.weight)"
+        ),
     )
 
 

@@ -18,6 +18,13 @@ def gettext_noop(message_id: str) -> str:
     return message_id
 
 
+def embedded(name: str, error: EnhancerError) -> dict[str, object]:
+    """Parameters that put another error's sentence into a message ("Retrying: %(reason)s"): its
+    English text for the APIs, and as ``<name>_messages`` its template and parameters, which a
+    page translates in place of the English."""
+    return {name: error.message, f"{name}_messages": [[error.message_id, error.params]]}
+
+
 class EnhancerError(Exception):
     # Codes caused by the input itself; retrying will not help.
     EMPTY_IMAGE = "empty_image"
@@ -64,7 +71,10 @@ class EnhancerError(Exception):
     ) -> None:
         self.code = code
         self.message_id = message_id
-        # JSON-safe values only: the job row keeps them to render the message in any language.
+        # JSON-safe values only (str, int, float; for pages also [template, params] lists under
+        # names ending in _messages and a dict of operation parameters under _params, see
+        # apps/uploads/error_text.py): the job row keeps them to render the message in any
+        # language.
         self.params = dict(params or {})
         self.message = message_id % self.params if self.params else message_id
         super().__init__(self.message)

@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from . import model_files
-from .errors import EnhancerError
+from .errors import EnhancerError, gettext_noop
 from .model_cache import ModelCache
 from .picture import Picture
 
@@ -335,7 +335,8 @@ def _analyze(picture: Picture, detector: str, upsample: int, max_faces: int | No
     if max_faces is not None and len(detections) > max_faces:
         raise EnhancerError(
             EnhancerError.TOO_MANY_FACES,
-            f"Too many faces in this photo ({len(detections)}); at most {max_faces} per photo.",
+            gettext_noop("Too many faces in this photo (%(found)s); at most %(limit)s per photo."),
+            {"found": len(detections), "limit": max_faces},
         )
     boxes = [(tuple(int(round(v / scale)) for v in box), score) for box, score in detections]
     boxes.sort(key=lambda item: -(item[0][2] - item[0][0]) * (item[0][3] - item[0][1]))

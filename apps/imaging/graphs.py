@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import model_files
-from .errors import EnhancerError
+from .errors import EnhancerError, gettext_noop
 from .model_cache import ModelCache
 from .runtimes import cache_dir
 
@@ -59,7 +59,10 @@ class NcnnGraph(Graph):
         net.opt.use_fp16_arithmetic = False
         net.opt.use_bf16_storage = False
         if net.load_param(str(param)) != 0 or net.load_model(str(weights)) != 0:
-            raise EnhancerError(EnhancerError.UNAVAILABLE, f"ncnn could not load {param.name}")
+            raise EnhancerError(
+                EnhancerError.UNAVAILABLE, gettext_noop("ncnn could not load %(file)s"),
+                {"file": param.name},
+            )
         self._net = net
         self._mat = ncnn.Mat
 
@@ -68,7 +71,10 @@ class NcnnGraph(Graph):
         extractor.input("data", self._mat(np.ascontiguousarray(chw)))
         status, out = extractor.extract("output")
         if status != 0:
-            raise EnhancerError(EnhancerError.INTERNAL, f"ncnn inference failed ({status})")
+            raise EnhancerError(
+                EnhancerError.INTERNAL, gettext_noop("ncnn inference failed (%(status)s)"),
+                {"status": status},
+            )
         return np.array(out, dtype=np.float32, copy=True)
 
 

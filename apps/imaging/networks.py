@@ -19,7 +19,7 @@ import numpy as np
 
 from . import graphs, model_files, runtimes
 from .config import PRECISION_ENV, config
-from .errors import EnhancerError
+from .errors import EnhancerError, gettext_noop
 from .graphs import Graph, NcnnGraph, OnnxGraph, OpenVinoGraph
 from .model_cache import ModelCache
 
@@ -276,7 +276,10 @@ def warm_up(keys: tuple[str, ...]) -> None:
 def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads: int) -> Network:
     paths = model_paths(spec)
     if paths is None:
-        raise EnhancerError(EnhancerError.UNAVAILABLE, missing_reason(key) or "model missing")
+        raise EnhancerError(
+            EnhancerError.UNAVAILABLE, gettext_noop("%(reason)s"),
+            {"reason": missing_reason(key) or "model missing"},
+        )
     stages = None
     onnx_path = None
     if runtime in ("openvino", "onnxruntime"):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import EnhancerError
+from .errors import EnhancerError, gettext_noop
 
 if TYPE_CHECKING:
     from .picture import Picture
@@ -36,7 +36,9 @@ class Result:
 def no_params(params: dict) -> dict:
     if params:
         raise EnhancerError(
-            EnhancerError.BAD_PARAMS, f"This operation takes no parameters: {sorted(params)}."
+            EnhancerError.BAD_PARAMS,
+            gettext_noop("This operation takes no parameters: %(names)s."),
+            {"names": str(sorted(params))},
         )
     return {}
 
@@ -71,5 +73,6 @@ def get(name: str) -> Operation:
     except KeyError:
         raise EnhancerError(
             EnhancerError.UNKNOWN_OPERATION,
-            f"Unknown operation {name!r}; choose one of {', '.join(sorted(REGISTRY))}.",
+            gettext_noop("Unknown operation %(name)s; choose one of %(names)s."),
+            {"name": repr(name), "names": ", ".join(sorted(REGISTRY))},
         ) from None

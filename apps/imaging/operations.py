@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import colorize, contrast, dehaze, improve, restore, upscale
-from .errors import EnhancerError
+from .errors import EnhancerError, gettext_noop
 from .operation import (
     NAMES,
     REGISTRY,
@@ -91,7 +91,10 @@ def run(name: str, picture: Picture, params: dict, progress: Progress) -> Result
     operation = get(name)
     reason = operation.unavailable_reason()
     if reason:
-        raise EnhancerError(EnhancerError.UNAVAILABLE, f"{name} unavailable: {reason}")
+        raise EnhancerError(
+            EnhancerError.UNAVAILABLE, gettext_noop("%(operation)s unavailable: %(reason)s"),
+            {"operation": name, "reason": reason},
+        )
     result = operation.run(picture, params, progress)
     progress(1.0)
     return result

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import networks
 from .config import MEMORY_BUDGET_ENV, config
-from .errors import EnhancerError
+from .errors import EnhancerError, gettext_noop
 from .operation import Result
 from .picture import Picture
 from .progress import Progress, ignore, scaled
@@ -87,7 +87,9 @@ def memory_budget() -> int:
     match = re.fullmatch(r"(?i)(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)", text)
     if not match:
         raise EnhancerError(
-            EnhancerError.INTERNAL, f"{MEMORY_BUDGET_ENV}={text!r}: use e.g. 2GiB, 1500MB or bytes"
+            EnhancerError.INTERNAL,
+            gettext_noop("%(variable)s=%(value)s: use e.g. 2GiB, 1500MB or bytes"),
+            {"variable": MEMORY_BUDGET_ENV, "value": repr(text)},
         )
     number, prefix, binary = match.groups()
     base = 1024 if binary.lower().startswith("i") or not binary else 1000
@@ -113,8 +115,8 @@ def clean_params(params: dict) -> dict:
     if params:
         raise EnhancerError(
             EnhancerError.BAD_PARAMS,
-            f"Unknown upscale parameters: {', '.join(sorted(map(str, params)))}; "
-            "use factor, kind and quality.",
+            gettext_noop("Unknown upscale parameters: %(names)s; use factor, kind and quality."),
+            {"names": ", ".join(sorted(map(str, params)))},
         )
     try:
         if isinstance(factor, bool):
@@ -127,17 +129,24 @@ def clean_params(params: dict) -> dict:
         factor = int(number)
     except (TypeError, ValueError, OverflowError):
         raise EnhancerError(
-            EnhancerError.BAD_PARAMS, f"factor must be 2 or 4, got {factor!r}."
+            EnhancerError.BAD_PARAMS, gettext_noop("factor must be 2 or 4, got %(factor)s."),
+            {"factor": repr(factor)},
         ) from None
     if factor not in FACTORS:
-        raise EnhancerError(EnhancerError.BAD_PARAMS, f"factor must be 2 or 4, got {factor}.")
+        raise EnhancerError(
+            EnhancerError.BAD_PARAMS, gettext_noop("factor must be 2 or 4, got %(factor)s."),
+            {"factor": factor},
+        )
     if not isinstance(kind, str) or kind.strip().lower() not in KINDS:
         raise EnhancerError(
-            EnhancerError.BAD_PARAMS, f"kind must be 'photo' or 'art', got {kind!r}."
+            EnhancerError.BAD_PARAMS, gettext_noop("kind must be 'photo' or 'art', got %(kind)s."),
+            {"kind": repr(kind)},
         )
     if not isinstance(quality, str) or quality.strip().lower() not in QUALITIES:
         raise EnhancerError(
-            EnhancerError.BAD_PARAMS, f"quality must be 'fast' or 'best', got {quality!r}."
+            EnhancerError.BAD_PARAMS,
+            gettext_noop("quality must be 'fast' or 'best', got %(quality)s."),
+            {"quality": repr(quality)},
         )
     return {"factor": factor, "kind": kind.strip().lower(), "quality": quality.strip().lower()}
 

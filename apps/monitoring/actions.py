@@ -6,7 +6,7 @@ import logging
 
 from django.db import transaction
 
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 from apps.uploads import running, services
 from apps.uploads.models import Job
 
@@ -24,7 +24,12 @@ def cancel(job: Job, by: str) -> bool:
         locked = Job.objects.select_for_update().filter(id=job.id, status=Job.Status.QUEUED)
         if not locked.exists():
             return False
-        running.fail(job.id, EnhancerError(EnhancerError.CANCELLED, "An operator cancelled the job before it ran."))
+        running.fail(
+            job.id,
+            EnhancerError(
+                EnhancerError.CANCELLED, gettext_noop("An operator cancelled the job before it ran.")
+            ),
+        )
     log.info("job %s cancelled by %s", job.uuid, by)
     return True
 

@@ -20,7 +20,7 @@ from apps.common import metrics
 from apps.common.addresses import client_address
 from apps.imaging.errors import EnhancerError
 from apps.uploads import queue
-from apps.uploads.error_text import translate_error
+from apps.uploads.error_text import error_text
 from apps.uploads.models import Job
 
 from . import actions, state
@@ -111,7 +111,7 @@ def retry_job(request: HttpRequest, job_uuid) -> HttpResponse:
     try:
         new = actions.retry(job, by=request.user.get_username())
     except EnhancerError as error:
-        messages.error(request, f"Job {job.uuid} was not retried: {translate_error(error)}")
+        messages.error(request, f"Job {job.uuid} was not retried: {error_text(error)}")
         return redirect("admin_operations")
     messages.success(request, f"Job {job.uuid} was queued again as {new.uuid}.")
     return redirect("admin_operations")

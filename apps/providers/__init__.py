@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 
 from .base import ProducedImage, Provider, ProviderResult
 from .local import LocalProvider
@@ -43,7 +43,8 @@ def get(name: str) -> Provider:
             _instances[name] = _FACTORIES[name]()
         except KeyError:
             raise EnhancerError(
-                EnhancerError.UNAVAILABLE, f"No provider named {name!r} is installed."
+                EnhancerError.UNAVAILABLE, gettext_noop("No provider named %(name)s is installed."),
+                {"name": repr(name)},
             ) from None
     return _instances[name]
 

@@ -8,11 +8,11 @@ import time
 
 from django.conf import settings
 
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 from apps.imaging.progress import Progress
 
 from .base import ProviderResult
-from .cloud import CloudProvider, access_error
+from .cloud import CloudProvider, access_code
 from .http import produced
 
 METHODS = {
@@ -66,7 +66,7 @@ class BaiduProvider(CloudProvider):
         one thing Baidu offers."""
         factor, kind = params.get("factor", 2), params.get("kind", "photo")
         if operation == "upscale" and (factor, kind) != (2, "photo"):
-            raise EnhancerError(EnhancerError.BAD_PARAMS, "Baidu only upscales photos by 2.")
+            raise EnhancerError(EnhancerError.BAD_PARAMS, gettext_noop("Baidu only upscales photos by 2."))
 
     def access_token(self, renew: bool = False) -> str:
         with self._lock:
@@ -81,7 +81,8 @@ class BaiduProvider(CloudProvider):
             if "access_token" not in payload:
                 raise EnhancerError(
                     EnhancerError.UNAVAILABLE,
-                    f"Baidu refused the API key: {payload.get('error_description') or payload.get('error')}",
+                    gettext_noop("Baidu refused the API key: %(reason)s"),
+                    {"reason": str(payload.get("error_description") or payload.get("error"))},
                 )
             lifetime = float(payload.get("expires_in") or 0)
             self._token = (payload["access_token"], time.monotonic() + max(lifetime - 60, 0))
@@ -113,6 +114,8 @@ class BaiduProvider(CloudProvider):
 
 def _error(payload: dict) -> EnhancerError:
     code = payload.get("error_code")
-    message = f"Baidu image-process: {payload.get('error_msg')} ({code})"
-    found = access_error(message, throttled=code in TEMPORARY_CODES, refused=False)
-    return found or EnhancerError(ERRORS.get(code, EnhancerError.INTERNAL), message)
+    return EnhancerError(
+        access_code(throttled=code in TEMPORARY_CODES, refused=False) or ERRORS.get(code, EnhancerError.INTERNAL),
+        gettext_noop("Baidu image-process: %(remote)s (%(remote_code)s)"),
+        {"remote": str(payload.get("error_msg")), "remote_code": str(code)},
+    )

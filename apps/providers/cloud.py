@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 
 from .http import Http
 
@@ -33,13 +33,17 @@ class CloudProvider:
         """Raise EnhancerError(UNAVAILABLE) unless this cloud can perform ``operation``."""
         reason = self.unavailable_reason(operation)
         if reason:
-            raise EnhancerError(EnhancerError.UNAVAILABLE, reason)
+            # The reason names settings (for the operator); pages say only what cannot run.
+            raise EnhancerError(
+                EnhancerError.UNAVAILABLE, gettext_noop("%(reason)s"),
+                {"reason": reason, "operation": operation},
+            )
 
 
-def access_error(message: str, *, throttled: bool, refused: bool) -> EnhancerError | None:
+def access_code(*, throttled: bool, refused: bool) -> str | None:
     """The cloud's rate or quota was hit (retry later), or it refused our credentials."""
     if throttled:
-        return EnhancerError(EnhancerError.TEMPORARY, message, temporary=True)
+        return EnhancerError.TEMPORARY
     if refused:
-        return EnhancerError(EnhancerError.UNAVAILABLE, message)
+        return EnhancerError.UNAVAILABLE
     return None

@@ -12,7 +12,7 @@ import requests
 
 from apps.common.images import image_limits
 from apps.imaging import codec
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, embedded, gettext_noop
 
 from .base import ProducedImage
 
@@ -55,7 +55,8 @@ class Http:
             log.warning("%s: %s %s answered %s (attempt %d)", self.name, method, where,
                         response.status_code, attempt + 1)
         raise EnhancerError(
-            EnhancerError.TEMPORARY, f"{self.name} is not answering ({last_error}).", temporary=True
+            EnhancerError.TEMPORARY, gettext_noop("%(provider)s is not answering (%(reason)s)."),
+            {"provider": self.name, "reason": last_error}, temporary=True,
         )
 
     def json(self, response: requests.Response) -> dict:
@@ -64,11 +65,15 @@ class Http:
         except ValueError:
             raise EnhancerError(
                 EnhancerError.TEMPORARY,
-                f"{self.name} answered something that is not JSON (HTTP {response.status_code}).",
+                gettext_noop("%(provider)s answered something that is not JSON (HTTP %(status)s)."),
+                {"provider": self.name, "status": response.status_code},
                 temporary=True,
             ) from None
         if not isinstance(payload, dict):
-            raise EnhancerError(EnhancerError.INTERNAL, f"{self.name} answered an unexpected JSON.")
+            raise EnhancerError(
+                EnhancerError.INTERNAL, gettext_noop("%(provider)s answered an unexpected JSON."),
+                {"provider": self.name},
+            )
         return payload
 
 
@@ -110,13 +115,19 @@ def produced(provider: str, kind: str, encoded: str | bytes) -> ProducedImage:
         try:
             data = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise EnhancerError(EnhancerError.INTERNAL, f"{provider} sent a picture that is not base64.") from None
+            raise EnhancerError(
+                EnhancerError.INTERNAL, gettext_noop("%(provider)s sent a picture that is not base64."),
+                {"provider": provider},
+            ) from None
     else:
         data = encoded
     try:
         info = codec.inspect(data, image_limits())
     except EnhancerError as error:
-        raise EnhancerError(EnhancerError.INTERNAL, f"{provider} sent an unreadable picture: {error.message}") from None
+        raise EnhancerError(
+            EnhancerError.INTERNAL, gettext_noop("%(provider)s sent an unreadable picture: %(reason)s"),
+            {"provider": provider, **embedded("reason", error)},
+        ) from None
     if info.format not in codec.EXTENSIONS:
         picture = codec.decode(data, image_limits())
         data, fmt = codec.encode(picture, "PNG"), "PNG"

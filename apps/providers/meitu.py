@@ -6,11 +6,11 @@ import base64
 
 from django.conf import settings
 
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 from apps.imaging.progress import Progress
 
 from .base import ProviderResult
-from .cloud import CloudProvider, access_error
+from .cloud import CloudProvider, access_code
 from .http import produced
 
 
@@ -52,26 +52,27 @@ class MeituProvider(CloudProvider):
             raise _error(response.status_code, payload)
         media = payload.get("media_info_list") or []
         if not media or not isinstance(media[0], dict) or not media[0].get("media_data"):
-            raise EnhancerError(EnhancerError.INTERNAL, "Meitu aiquality answered no picture.")
+            raise EnhancerError(EnhancerError.INTERNAL, gettext_noop("Meitu aiquality answered no picture."))
         progress(0.9)
         return ProviderResult([produced("Meitu aiquality", "improved", media[0]["media_data"])])
 
 
 def _error(status: int, payload: dict) -> EnhancerError:
-    message = f"Meitu aiquality: {payload.get('ErrorMsg')} ({payload.get('ErrorCode')}): {payload.get('Data')}"
     # Meitu answers every failure with HTTP 400, so its error name says what went wrong.
     name = payload.get("ErrorMsg")
-    found = access_error(
-        message,
+    code = access_code(
         throttled=status == 429 or name in ("QPS_LIMIT_EXCEEDED", "DAILY_QUOTA_EXCEEDED"),
         refused=status in (401, 403) or name == "INVALID_API_KEY",
     )
-    if found:
-        return found
-    if name == "INVALID_IMAGE":
-        return EnhancerError(EnhancerError.NOT_AN_IMAGE, message)
-    if name == "PROCESS_ERROR" and str(payload.get("Data", "")).startswith(("timeout", "temporary")):
-        return EnhancerError(EnhancerError.TEMPORARY, message, temporary=True)
-    if status == 400:
-        return EnhancerError(EnhancerError.BAD_PARAMS, message)
-    return EnhancerError(EnhancerError.INTERNAL, message)
+    if code is None:
+        code = EnhancerError.INTERNAL
+        if name == "INVALID_IMAGE":
+            code = EnhancerError.NOT_AN_IMAGE
+        elif name == "PROCESS_ERROR" and str(payload.get("Data", "")).startswith(("timeout", "temporary")):
+            code = EnhancerError.TEMPORARY
+        elif status == 400:
+            code = EnhancerError.BAD_PARAMS
+    return EnhancerError(
+        code, gettext_noop("Meitu aiquality: %(remote)s (%(remote_code)s): %(detail)s"),
+        {"remote": str(name), "remote_code": str(payload.get("ErrorCode")), "detail": str(payload.get("Data"))},
+    )

@@ -6,11 +6,11 @@ import json
 
 from django.conf import settings
 
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 from apps.imaging.progress import Progress
 
 from .base import ProviderResult
-from .cloud import CloudProvider, access_error
+from .cloud import CloudProvider, access_code
 from .http import produced
 
 # VK's improve object → our output kinds. The spec's example answers "colorized", its table
@@ -64,11 +64,11 @@ class VkProvider(CloudProvider):
         objects = body.get(mode) or []
         item = next((o for o in objects if isinstance(o, dict) and o.get("name") == "file"), None)
         if item is None:
-            raise EnhancerError(EnhancerError.INTERNAL, "VK Cloud Vision answered no result.")
+            raise EnhancerError(EnhancerError.INTERNAL, gettext_noop("VK Cloud Vision answered no result."))
         if item.get("status") != 0:
-            message = f"VK Cloud Vision: {item.get('error') or 'error'}"
             raise EnhancerError(EnhancerError.TEMPORARY if item.get("status") == 2 else EnhancerError.INTERNAL,
-                                message, temporary=item.get("status") == 2)
+                                gettext_noop("VK Cloud Vision: %(remote)s"),
+                                {"remote": str(item.get("error") or "error")})
         progress(0.9)
         if mode == "resolution":
             return ProviderResult([produced("VK Cloud Vision", "resolved", item.get("resolved") or "")])
@@ -82,14 +82,13 @@ class VkProvider(CloudProvider):
 
 def _envelope_error(status, body) -> EnhancerError:
     text = body if isinstance(body, str) else json.dumps(body)
-    message = f"VK Cloud Vision: {text}"
-    found = access_error(message, throttled=status == 429, refused=status in (401, 403))
-    if found:
-        return found
-    if text == "empty image":
-        return EnhancerError(EnhancerError.EMPTY_IMAGE, message)
-    if isinstance(text, str) and text.startswith("invalid image"):
-        return EnhancerError(EnhancerError.NOT_AN_IMAGE, message)
-    if status == 400:
-        return EnhancerError(EnhancerError.BAD_PARAMS, message)
-    return EnhancerError(EnhancerError.INTERNAL, message)
+    code = access_code(throttled=status == 429, refused=status in (401, 403))
+    if code is None:
+        code = EnhancerError.INTERNAL
+        if text == "empty image":
+            code = EnhancerError.EMPTY_IMAGE
+        elif text.startswith("invalid image"):
+            code = EnhancerError.NOT_AN_IMAGE
+        elif status == 400:
+            code = EnhancerError.BAD_PARAMS
+    return EnhancerError(code, gettext_noop("VK Cloud Vision: %(remote)s"), {"remote": text})

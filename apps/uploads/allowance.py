@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.common import metrics
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 
 from .models import WebUsage
 
@@ -66,8 +66,11 @@ def take(user, jobs: int) -> None:
         left = max(limit - (used or 0), 0)
         refusal = EnhancerError(
             EnhancerError.QUOTA_EXCEEDED,
-            f"Your daily allowance of {limit} jobs is spent ({left} left today, {jobs} asked). "
-            "It renews at midnight UTC.",
+            gettext_noop(
+                "Your daily allowance of %(limit)s jobs is spent (%(left)s left today, %(asked)s "
+                "asked). It renews at midnight UTC."
+            ),
+            {"limit": limit, "left": left, "asked": jobs},
         )
         metrics.refused(refusal.code)
         raise refusal

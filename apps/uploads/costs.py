@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.common import metrics
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 
 from . import queue
 from .models import Job, OperationCost
@@ -82,7 +82,10 @@ DEFAULTS: list[tuple[str, dict[str, str], float, float]] = [
 FALLBACK = (2.0, 50.0)
 # Parameter values worth suggesting when a job would take too long; each is offered only when
 # the operation accepts it and the job would then fit.
-SMALLER = {"factor": [2], "quality": ["fast"]}
+SMALLER = {
+    ("factor", 2): gettext_noop("factor 2 at this size (%(estimate)s)"),
+    ("quality", "fast"): gettext_noop("quality fast at this size (%(estimate)s)"),
+}
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,7 @@ def admit_each(operation: str, params: dict, images: Iterable) -> list[Plan | En
         job_plan = plan(operation, params, image.info.width, image.info.height, rows,
                         getattr(image.info, "cost_weight", 1.0))
         if job_plan.estimate_seconds > limit:
-            refusal = EnhancerError(EnhancerError.OVER_TIME_LIMIT, _too_slow_message(job_plan, limit))
+            refusal = _too_slow(job_plan, limit)
             metrics.refused(refusal.code)
             answers.append(refusal)
         else:
@@ -262,18 +265,45 @@ def admit_each(operation: str, params: dict, images: Iterable) -> list[Plan | En
     return answers
 
 
-def _too_slow_message(job_plan: Plan, limit: float) -> str:
-    what = job_plan.operation + "".join(f" {k}={v}" for k, v in sorted(job_plan.params.items()))
-    text = (
-        f"{what} on this {job_plan.width}×{job_plan.height} photo would take "
-        f"{humanize(job_plan.estimate_seconds)} here, and jobs are stopped after "
-        f"{humanize(limit, about=False)}."
-    )
+def _too_slow(job_plan: Plan, limit: float) -> EnhancerError:
+    """The refusal, saying what would fit. Durations and parameters also go as numbers and a
+    dict (``_seconds``, ``_params``), which pages word in their language (error_text.py)."""
+    chosen = dict(sorted(job_plan.params.items()))
+    params = {
+        "operation": job_plan.operation,
+        "settings": "".join(f" {k}={v}" for k, v in chosen.items()),
+        "settings_params": chosen,
+        "width": job_plan.width,
+        "height": job_plan.height,
+        "estimate": humanize(job_plan.estimate_seconds),
+        "estimate_seconds": job_plan.estimate_seconds,
+        "limit": humanize(limit, about=False),
+        "limit_exact_seconds": limit,
+    }
     fits = _what_fits(job_plan, limit)
-    return f"{text} What would fit: {'; or '.join(fits)}." if fits else text
+    if not fits:
+        return EnhancerError(
+            EnhancerError.OVER_TIME_LIMIT,
+            gettext_noop(
+                "%(operation)s%(settings)s on this %(width)s×%(height)s photo would take "
+                "%(estimate)s here, and jobs are stopped after %(limit)s."
+            ),
+            params,
+        )
+    params["fits"] = "; or ".join(template % values for template, values in fits)
+    params["fits_messages"] = [[template, values] for template, values in fits]
+    return EnhancerError(
+        EnhancerError.OVER_TIME_LIMIT,
+        gettext_noop(
+            "%(operation)s%(settings)s on this %(width)s×%(height)s photo would take "
+            "%(estimate)s here, and jobs are stopped after %(limit)s. What would fit: %(fits)s."
+        ),
+        params,
+    )
 
 
-def _what_fits(job_plan: Plan, limit: float) -> list[str]:
+def _what_fits(job_plan: Plan, limit: float) -> list[tuple[str, dict]]:
+    """Each suggestion as a template and its parameters."""
     from apps.imaging import operations
 
     fits = []
@@ -284,25 +314,28 @@ def _what_fits(job_plan: Plan, limit: float) -> list[str]:
             aspect = job_plan.width / job_plan.height
             width = int(math.sqrt(pixels * aspect))
             height = int(pixels / max(width, 1))
-            fits.append(
-                f"a smaller photo, at most {pixels / 1e6:.2f} megapixels "
-                f"(about {width}×{height} at this shape)"
-            )
+            fits.append((
+                gettext_noop(
+                    "a smaller photo, at most %(megapixels)s megapixels "
+                    "(about %(width)s×%(height)s at this shape)"
+                ),
+                {"megapixels": f"{pixels / 1e6:.2f}", "width": width, "height": height},
+            ))
     try:
         operation = operations.get(job_plan.operation)
     except EnhancerError:
         return fits
-    for name, values in SMALLER.items():
-        for value in values:
-            if job_plan.params.get(name) == value:
-                continue
-            try:
-                candidate = operation.clean_params({**job_plan.params, name: value})
-            except EnhancerError:
-                continue  # this operation does not take that parameter (yet)
-            other = plan(job_plan.operation, candidate, job_plan.width, job_plan.height)
-            if other.estimate_seconds <= limit:
-                fits.append(f"{name} {value} at this size ({humanize(other.estimate_seconds)})")
+    for (name, value), template in SMALLER.items():
+        if job_plan.params.get(name) == value:
+            continue
+        try:
+            candidate = operation.clean_params({**job_plan.params, name: value})
+        except EnhancerError:
+            continue  # this operation does not take that parameter (yet)
+        other = plan(job_plan.operation, candidate, job_plan.width, job_plan.height)
+        if other.estimate_seconds <= limit:
+            seconds = other.estimate_seconds
+            fits.append((template, {"estimate": humanize(seconds), "estimate_seconds": seconds}))
     return fits
 
 
@@ -322,9 +355,12 @@ def check_wait(plans: list[Plan], wait: float) -> None:
     if worst > wait:
         refusal = EnhancerError(
             EnhancerError.WAIT_TIMEOUT,
-            f"timeout: this would finish in {humanize(worst)} (with the queue ahead), after the "
-            f"{wait:.0f} s this call waits; try again later, send a smaller photo, or use the "
-            "asynchronous /api/jobs/ endpoint.",
+            gettext_noop(
+                "timeout: this would finish in %(estimate)s (with the queue ahead), after the "
+                "%(wait)s s this call waits; try again later, send a smaller photo, or use the "
+                "asynchronous /api/jobs/ endpoint."
+            ),
+            {"estimate": humanize(worst), "estimate_seconds": worst, "wait": f"{wait:.0f}"},
             temporary=True,
         )
         metrics.refused(refusal.code)

@@ -1,123 +1,28 @@
 """EnhancerError messages in the visitor's language, translated when they are shown.
 
-The engine raises English messages with numbers in them and the job row keeps them as they were
-(the APIs answer them verbatim). A page translates at display time: each known message shape is
-a pattern whose numbers and names are carried into the translated sentence; a message of no
-known shape gets its code's general sentence in the visitor's language, followed by the
-original, so nothing the visitor needs is lost.
+The engine raises an English template marked with ``gettext_noop`` and its parameters; the job
+row keeps both next to the English text the APIs answer. A page translates the template and
+fills it with the parameters, some of them worded in the page's language first:
+
+- ``operation``: the operation's name, shown as its label ("Upscale");
+- ``<name>_seconds`` / ``<name>_exact_seconds``: a duration that replaces ``<name>``;
+- ``<name>_params``: an operation's parameters, shown as " (×4, photo)" in place of ``<name>``;
+- ``<name>_messages``: ``[template, params]`` pairs (another error's sentence, a list of
+  suggestions), each translated, that replace ``<name>``.
+
+An UNAVAILABLE error's reason is the operator's (a setting, a model file, a README section):
+pages say only what this server cannot do. A row from before templates were kept gets its
+code's general sentence, followed by the English text where the page is not in English.
 """
 
 from __future__ import annotations
 
-import re
-
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
 from apps.imaging.errors import EnhancerError
 
-from .operation_text import operation_label
-
-# (pattern on the English message, translated sentence with the pattern's named groups)
-PATTERNS: list[tuple[re.Pattern[str], object]] = [
-    (re.compile(r"The file is empty\."), gettext_lazy("The file is empty.")),
-    (
-        re.compile(r"An operator cancelled the job before it ran\."),
-        gettext_lazy("An operator cancelled the job before it ran."),
-    ),
-    (
-        re.compile(r"The file is (?P<size>[\d.]+) MB; the limit is (?P<limit>\d+) MB\."),
-        gettext_lazy("The file is %(size)s MB; the limit is %(limit)s MB."),
-    ),
-    (
-        re.compile(r"(?P<name>.+) is (?P<size>[\d.]+) MB; the limit is (?P<limit>\d+) MB\."),
-        gettext_lazy("%(name)s is %(size)s MB; the limit is %(limit)s MB."),
-    ),
-    (
-        re.compile(r"The image claims far more pixels than allowed; the limit is (?P<limit>\d+) megapixels\."),
-        gettext_lazy("The image claims far more pixels than allowed; the limit is %(limit)s megapixels."),
-    ),
-    (re.compile(r"The file is not an image we can read\."), gettext_lazy("The file is not an image we can read.")),
-    (
-        re.compile(r"(?P<format>\S+) images are not supported; send JPEG, PNG, BMP or WebP\."),
-        gettext_lazy("%(format)s images are not supported; send JPEG, PNG, BMP or WebP."),
-    ),
-    (
-        re.compile(r"The image has (?P<size>[\d.]+) megapixels; the limit is (?P<limit>\d+)\."),
-        gettext_lazy("The image has %(size)s megapixels; the limit is %(limit)s."),
-    ),
-    (
-        re.compile(r"The image is (?P<dims>\d+x\d+); no side may exceed (?P<limit>\d+) px\."),
-        gettext_lazy("The image is %(dims)s; no side may exceed %(limit)s px."),
-    ),
-    (
-        re.compile(r"The image is (?P<dims>\d+x\d+); each side must be at least (?P<limit>\d+) px\."),
-        gettext_lazy("The image is %(dims)s; each side must be at least %(limit)s px."),
-    ),
-    (
-        re.compile(r"The image file is corrupt or truncated\."),
-        gettext_lazy("The image file is corrupt or truncated."),
-    ),
-    (
-        re.compile(r"The operation took too long and was stopped\."),
-        gettext_lazy("The operation took too long and was stopped."),
-    ),
-    (re.compile(r"An internal error stopped the job\."), gettext_lazy("An internal error stopped the job.")),
-    (
-        re.compile(r"A photo must show exactly one face\."),
-        gettext_lazy("A photo must show exactly one face."),
-    ),
-    (
-        re.compile(r"You already have (?P<count>\d+) spaces, the most allowed\."),
-        gettext_lazy("You already have %(count)s spaces, the most allowed."),
-    ),
-    (
-        re.compile(r"Another space was created at the same time; try again\."),
-        gettext_lazy("Another space was created at the same time; try again."),
-    ),
-    (
-        re.compile(r"Send at most (?P<count>\d+) photos at once\."),
-        gettext_lazy("Send at most %(count)s photos at once."),
-    ),
-    (
-        re.compile(r"Too many faces in this photo \((?P<found>\d+)\); at most (?P<limit>\d+) per photo\."),
-        gettext_lazy("Too many faces in this photo (%(found)s); at most %(limit)s per photo."),
-    ),
-    (
-        re.compile(r"Decoding the photos of this request would take more than the (?P<limit>\d+) MB of pixels allowed per request \(16-bit and transparent photos count more\); send fewer or smaller photos at once\."),
-        gettext_lazy("Decoding the photos of this request would take more than the %(limit)s MB of pixels allowed per request (16-bit and transparent photos count more); send fewer or smaller photos at once."),
-    ),
-    (
-        re.compile(r"The API client “(?P<name>.*)” is disabled or revoked; its work cannot run again\."),
-        gettext_lazy("The API client “%(name)s” is disabled or revoked; its work cannot run again."),
-    ),
-    (
-        re.compile(r"The daily quota of (?P<limit>\d+) units of the API client “(?P<name>.*)” is spent\. It renews at midnight UTC\."),
-        gettext_lazy("The daily quota of the API client “%(name)s” (%(limit)s units) is spent. It renews at midnight UTC."),
-    ),
-]
-
-# Missing models, in every language English included: the operator's wording (a README section,
-# a command, a model file name) is for the admin pages and /healthz; a visitor learns only what
-# this server cannot do.
-USER_FACING: list[tuple[re.Pattern[str], object]] = [
-    (
-        re.compile(r"black-and-white photos? (?:are )?not colorized: colorize unavailable: .*"),
-        gettext_lazy("Black-and-white photos are not colorized: colorize is not available on this server."),
-    ),
-    (
-        re.compile(r"(?P<operation>\w+) unavailable: no colorizer model installed.*"),
-        gettext_lazy("%(operation)s is not available on this server."),
-    ),
-    (
-        re.compile(r"no colorizer model installed.*"),
-        gettext_lazy("Colorize is not available on this server."),
-    ),
-    (
-        re.compile(r"[a-z, ]+ unavailable: no emotion model installed.*"),
-        gettext_lazy("Emotion, valence and arousal are not measured on this server."),
-    ),
-]
+from .operation_text import describe_params, duration_text, operation_label
 
 GENERAL = {
     EnhancerError.EMPTY_IMAGE: gettext_lazy("The file is empty."),
@@ -145,42 +50,47 @@ GENERAL = {
     EnhancerError.CANCELLED: gettext_lazy("An operator cancelled the job before it ran."),
 }
 
-RETRYING = "Retrying: "
+
+def error_text(error) -> str:
+    """An EnhancerError, or a job's error, in the active language."""
+    if isinstance(error, EnhancerError):
+        return describe(error.code, error.message_id, error.params, error.message)
+    return describe(error.error_code, error.error_message_id, error.error_params, error.error_message)
 
 
-def translate_message(message: str, code: str = "") -> str:
-    """``message`` (an EnhancerError's) in the active language."""
-    if not message:
-        return message
-    for pattern, sentence in USER_FACING:
-        match = pattern.fullmatch(message)
-        if match:
-            return _format(sentence, match)
+def describe(code: str, message_id: str, params: dict, message: str = "") -> str:
     if code == EnhancerError.UNAVAILABLE:
-        return str(GENERAL[code])  # the reason is the operator's (admin pages, /healthz)
-    if (get_language() or "en").startswith("en"):
-        return message
-    if message.startswith(RETRYING):
-        return _("Retrying: %(reason)s") % {"reason": translate_message(message[len(RETRYING):], code)}
-    for pattern, sentence in PATTERNS:
-        match = pattern.fullmatch(message)
-        if match:
-            return _format(sentence, match)
+        operation = (params or {}).get("operation")
+        return unavailable_text(operation) if operation else str(GENERAL[code])
+    if message_id:
+        return fill(message_id, params or {})
     general = GENERAL.get(code)
-    return f"{general} ({message})" if general else message
+    if not general or (get_language() or "en").startswith("en"):
+        return message
+    return f"{general} ({message})" if message else str(general)
 
 
-def _format(sentence, match: re.Match) -> str:
-    values = match.groupdict()
-    if "operation" in values:
-        values["operation"] = operation_label(values["operation"])
-    return str(sentence) % values if values else str(sentence)
+def fill(message_id: str, params: dict) -> str:
+    """The template in the active language, filled with the parameters worded for the page."""
+    shown = {}
+    for name, value in params.items():
+        if name == "operation":
+            value = operation_label(value)
+        elif f"{name}_seconds" in params:
+            value = duration_text(params[f"{name}_seconds"])
+        elif f"{name}_exact_seconds" in params:
+            value = duration_text(params[f"{name}_exact_seconds"], about=False)
+        elif f"{name}_params" in params:
+            described = describe_params(params[f"{name}_params"])
+            value = f" ({described})" if described else ""
+        elif f"{name}_messages" in params:
+            separator = pgettext("between alternatives", "; or ")
+            value = separator.join(fill(*message) for message in params[f"{name}_messages"])
+        shown[name] = value
+    text = _(message_id)
+    return text % shown if shown else text
 
 
 def unavailable_text(operation: str) -> str:
     """"Colorize is not available on this server.", for an operation a page must disable."""
     return _("%(operation)s is not available on this server.") % {"operation": operation_label(operation)}
-
-
-def translate_error(error: EnhancerError) -> str:
-    return translate_message(error.message, error.code)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from apps.common.forms import MultipleFileField
 from apps.common.images import Refused, validate_uploads
@@ -10,7 +11,7 @@ from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 
 from . import costs, services
-from .error_text import translate_error
+from .error_text import error_text
 from .operation_text import operation_label
 
 
@@ -45,19 +46,22 @@ class UploadForm(forms.Form):
     @property
     def file_errors(self) -> dict[int, str]:
         """Index of the file in the upload → why it was refused, in the page's language."""
-        return {item.index: translate_error(item.error) for item in self.refused}
+        return {item.index: error_text(item.error) for item in self.refused}
 
     def clean_photos(self):
         uploads = self.cleaned_data["photos"]
         if len(uploads) > settings.ENHANCER_MAX_FILES_PER_UPLOAD:
             raise forms.ValidationError(
-                _("Send at most %(count)s photos at once."),
+                ngettext_lazy(
+                    "Send at most %(count)s photo at once.", "Send at most %(count)s photos at once.",
+                    "count",
+                ),
                 params={"count": settings.ENHANCER_MAX_FILES_PER_UPLOAD},
             )
         accepted, self.refused = validate_uploads(uploads)
         if not accepted:
             raise forms.ValidationError(
-                [f"{item.name}: {translate_error(item.error)}" for item in self.refused]
+                [f"{item.name}: {error_text(item.error)}" for item in self.refused]
             )
         # One refused photo no longer stops the others: the good ones get their jobs and each
         # refused one is reported by name, so a resend of the fixed files makes no twins.
@@ -77,7 +81,7 @@ class UploadForm(forms.Form):
             try:
                 cleaned["params"] = services.validate_operation(operation, params)
             except EnhancerError as error:
-                self.add_error("operation", translate_error(error))
+                self.add_error("operation", error_text(error))
             else:
                 # Refused now, with what would fit, rather than stopped after the time limit;
                 # each photo on its own, so one too big for the limit leaves the others going.
@@ -91,7 +95,7 @@ class UploadForm(forms.Form):
                         kept.append((image, answer))
                 self.refused.sort(key=lambda item: item.index)
                 if photos and not kept:
-                    self.add_error(None, translate_error(answers[0]))
+                    self.add_error(None, error_text(answers[0]))
                 cleaned["photos"] = [image for image, _plan in kept]
                 cleaned["plans"] = [job_plan for _image, job_plan in kept]
         return cleaned

@@ -33,7 +33,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 
 from . import running, services
 from .models import Job
@@ -79,8 +79,11 @@ def abandoned(job: Job) -> bool:
 def worker_lost_error(attempts: int) -> EnhancerError:
     return EnhancerError(
         EnhancerError.WORKER_LOST,
-        f"The worker processing this photo stopped {attempts} times (it may need more memory "
-        f"or time than this server has), so it was not tried again.",
+        gettext_noop(
+            "The worker processing this photo stopped %(attempts)s times (it may need more memory "
+            "or time than this server has), so it was not tried again."
+        ),
+        {"attempts": attempts},
     )
 
 
@@ -187,7 +190,12 @@ def sweep_stale_jobs() -> dict[str, int]:
                     worker="",
                     heartbeat_at=None,
                     progress=0,
-                    error_message="Retrying: the worker processing it stopped.",
+                    **running.error_fields(
+                        EnhancerError(
+                            EnhancerError.WORKER_LOST,
+                            gettext_noop("Retrying: the worker processing it stopped."),
+                        )
+                    ),
                 )
                 services.publish(job)
                 counts["requeued"] += 1

@@ -9,17 +9,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy
+
 from apps import providers
 from apps.imaging import colorize
 
 from .models import Job
+
+# What a visitor reads (the reason names model files and commands, for the operator).
+NOT_COLORIZED = gettext_lazy(
+    "Black-and-white photos are not colorized: colorize is not available on this server."
+)
 
 
 @dataclass(frozen=True)
 class Missing:
     code: str
     outputs: tuple[str, ...]
-    message: str
+    message: str  # English, with the operator's reason: the APIs answer it
+
+    @property
+    def text(self) -> str:
+        return str(NOT_COLORIZED)
 
     def as_dict(self) -> dict:
         return {"code": self.code, "outputs": list(self.outputs), "message": self.message}
@@ -42,8 +53,8 @@ def missing_parts(job: Job) -> list[Missing]:
 
 
 def operation_notes() -> dict[str, str]:
-    """Operation → what it will leave out here, for the upload page (before anyone uploads)."""
-    reason = colorize.unavailable_reason()
-    if reason and providers.for_operation("improve").name == "local":
-        return {"improve": f"black-and-white photos are not colorized: colorize unavailable: {reason}"}
+    """Operation → what it will leave out here, in the page's language, for the upload page
+    (before anyone uploads)."""
+    if colorize.unavailable_reason() and providers.for_operation("improve").name == "local":
+        return {"improve": str(NOT_COLORIZED)}
     return {}

@@ -51,7 +51,11 @@ class Job(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(max_length=64, blank=True)
+    # English, as the APIs answer it; pages translate the template (the message id) filled
+    # with its parameters (uploads/error_text.py). Rows older than the id have only the text.
     error_message = models.TextField(blank=True)
+    error_message_id = models.TextField(blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
     provider = models.CharField(max_length=32, blank=True)
     # Facts the operation reported (``bw`` flag, restore assessment, …).
     info = models.JSONField(default=dict, blank=True)

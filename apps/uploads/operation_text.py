@@ -133,15 +133,16 @@ def describe_operations() -> list[dict]:
     return described
 
 
-def duration_text(seconds: float) -> str:
-    """"about 2 min" in the current language; rounded as a person would say it."""
+def duration_text(seconds: float, about: bool = True) -> str:
+    """"about 2 min" in the current language; rounded as a person would say it. Without
+    ``about`` for a set duration (a time limit): "2 min"."""
     if seconds < 10:
-        return str(_("a few seconds"))
+        return str(_("a few seconds")) if about else str(_("%(n)s s")) % {"n": f"{seconds:.0f}"}
     if seconds < 90:
-        return str(_("about %(n)s s")) % {"n": round(seconds / 5) * 5}
+        return str(_("about %(n)s s") if about else _("%(n)s s")) % {"n": round(seconds / 5) * 5}
     if seconds < 90 * 60:
-        return str(_("about %(n)s min")) % {"n": round(seconds / 60)}
-    return str(_("about %(n)s h")) % {"n": f"{seconds / 3600:.1f}"}
+        return str(_("about %(n)s min") if about else _("%(n)s min")) % {"n": round(seconds / 60)}
+    return str(_("about %(n)s h") if about else _("%(n)s h")) % {"n": f"{seconds / 3600:.1f}"}
 
 
 def wait_text(job, backlog=None) -> str:

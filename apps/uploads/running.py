@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps import providers
 from apps.imaging import codec
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, embedded, gettext_noop
 
 from . import cleanup
 from .models import Job, Output
@@ -64,8 +64,7 @@ def run_job(job: Job) -> None:
                 status=Job.Status.SUCCEEDED,
                 progress=100,
                 info=result.info,
-                error_code="",
-                error_message="",
+                **NO_ERROR,
                 finished_at=timezone.now(),
             )
     except BaseException as error:
@@ -77,8 +76,8 @@ def run_job(job: Job) -> None:
             cleanup.empty_folder(cleanup.job_folder(job), keep=known)
             raise EnhancerError(
                 EnhancerError.STORAGE_UNAVAILABLE,
-                f"The result could not be saved ({error.strerror or 'storage error'}); "
-                "nothing was kept.",
+                gettext_noop("The result could not be saved (%(reason)s); nothing was kept."),
+                {"reason": error.strerror or "storage error"},
             ) from None
         raise
     log.info("job %s succeeded (%s by %s)", job.uuid, job.operation, provider.name)
@@ -118,10 +117,7 @@ def fail(job_id: int, error: EnhancerError, attempt: int | None = None) -> None:
             return
         job.outputs.all().delete()  # their files go once this commits (cleanup.py)
         Job.objects.filter(id=job_id).update(
-            status=Job.Status.FAILED,
-            error_code=error.code,
-            error_message=error.message,
-            finished_at=timezone.now(),
+            status=Job.Status.FAILED, finished_at=timezone.now(), **error_fields(error)
         )
     log.warning("job %s failed: %s", job.uuid, error)
     _announce_finished(job_id)
@@ -133,6 +129,21 @@ def _announce_finished(job_id: int) -> None:
 
 def requeue(job_id: int, error: EnhancerError, attempt: int | None = None) -> None:
     fenced = {} if attempt is None else {"attempts": attempt}
+    retrying = EnhancerError(error.code, gettext_noop("Retrying: %(reason)s"), embedded("reason", error))
     Job.objects.filter(id=job_id, status=Job.Status.RUNNING, **fenced).update(
-        status=Job.Status.QUEUED, error_code=error.code, error_message=f"Retrying: {error.message}"
+        status=Job.Status.QUEUED, **error_fields(retrying)
     )
+
+
+def error_fields(error: EnhancerError) -> dict:
+    """The job row's columns for ``error``: its code, its English text (what the APIs answer),
+    and its template and parameters (what the pages translate)."""
+    return {
+        "error_code": error.code,
+        "error_message": error.message,
+        "error_message_id": error.message_id,
+        "error_params": error.params,
+    }
+
+
+NO_ERROR = {"error_code": "", "error_message": "", "error_message_id": "", "error_params": {}}

@@ -15,7 +15,7 @@ from apps import providers
 from apps.common import metrics
 from apps.common.images import ValidatedImage, validate_image
 from apps.imaging import codec, operations
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 
 from . import allowance, cleanup, costs
 from .models import Job
@@ -34,7 +34,10 @@ def validate_operation(operation: str, params: dict) -> dict:
     provider = providers.for_operation(operation)
     reason = provider.unavailable_reason(operation)
     if reason:
-        raise EnhancerError(EnhancerError.UNAVAILABLE, f"{operation} unavailable: {reason}")
+        raise EnhancerError(
+            EnhancerError.UNAVAILABLE, gettext_noop("%(operation)s unavailable: %(reason)s"),
+            {"operation": operation, "reason": reason},
+        )
     # Optional in the interface: a provider without limits of its own need not define it.
     check_params = getattr(provider, "check_params", None)
     if check_params is not None:
@@ -88,8 +91,10 @@ def create_jobs(
             log.error("could not store an upload: %s", error)
             refusal = EnhancerError(
                 EnhancerError.STORAGE_UNAVAILABLE,
-                "The photo could not be saved: the server's storage is full or not writable. "
-                "Nothing was stored; please try again later.",
+                gettext_noop(
+                    "The photo could not be saved: the server's storage is full or not writable. "
+                    "Nothing was stored; please try again later."
+                ),
                 temporary=True,
             )
             metrics.refused(refusal.code)
@@ -149,8 +154,10 @@ def _enqueue_on_commit(jobs: list[Job]) -> None:
             metrics.refused(EnhancerError.QUEUE_UNAVAILABLE)
             raise EnhancerError(
                 EnhancerError.QUEUE_UNAVAILABLE,
-                "The job queue is not reachable right now, so nothing was stored. "
-                "Please try again in a minute.",
+                gettext_noop(
+                    "The job queue is not reachable right now, so nothing was stored. "
+                    "Please try again in a minute."
+                ),
                 temporary=True,
             ) from None
         for job in jobs:

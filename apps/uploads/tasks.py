@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
 from apps.common import metrics
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 
 from . import liveness, retention, running, services
 
@@ -43,13 +43,15 @@ def process_job(self, job_id: int) -> None:
         running.fail(job_id, error, attempt)
     except SoftTimeLimitExceeded:
         stopped = EnhancerError(
-            EnhancerError.TIMEOUT, "The operation took too long and was stopped."
+            EnhancerError.TIMEOUT, gettext_noop("The operation took too long and was stopped.")
         )
         running.fail(job_id, stopped, attempt)
     except Exception:
         log.exception("job %s crashed", job_id)
         running.fail(
-            job_id, EnhancerError(EnhancerError.INTERNAL, "An internal error stopped the job."), attempt
+            job_id,
+            EnhancerError(EnhancerError.INTERNAL, gettext_noop("An internal error stopped the job.")),
+            attempt,
         )
 
 
@@ -63,7 +65,9 @@ def _run(job, heartbeat) -> None:
         # sweeper finds the job.
         log.warning("job %s lost its database connection: %s", job.id, error)
         connection.close()
-        raise EnhancerError(EnhancerError.TEMPORARY, "The database connection was lost.") from error
+        raise EnhancerError(
+            EnhancerError.TEMPORARY, gettext_noop("The database connection was lost.")
+        ) from error
 
 
 @shared_task(ignore_result=True)

@@ -21,7 +21,7 @@ from apps.imaging import operations
 from apps.imaging.errors import EnhancerError
 
 from . import costs, missing_outputs, queue, services
-from .error_text import translate_message, unavailable_text
+from .error_text import error_text, unavailable_text
 from .files import input_filename, output_filename
 from .forms import UploadForm
 from .models import Job
@@ -49,7 +49,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 )
             except EnhancerError as error:
                 # Queue or storage down (503, nothing stored), or a refusal at submission.
-                form.add_error(None, translate_message(error.message))
+                form.add_error(None, error_text(error))
                 status_code = 503 if error.temporary else 400
         if jobs:
             target = (
@@ -84,7 +84,6 @@ def new(request: HttpRequest) -> HttpResponse:
     unavailable = {
         name: unavailable_text(name) for name, reason in operations.availability().items() if reason
     }
-    notes = {name: translate_message(note) for name, note in missing_outputs.operation_notes().items()}
     limits = image_limits()
     return render(
         request,
@@ -93,7 +92,7 @@ def new(request: HttpRequest) -> HttpResponse:
             "form": form,
             "operations": describe_operations(),
             "unavailable": unavailable,
-            "partial": notes,
+            "partial": missing_outputs.operation_notes(),
             "upload_settings": {
                 "maxBytes": limits.max_bytes,
                 "maxPixels": limits.max_pixels,
@@ -208,7 +207,7 @@ def _status(job: Job, backlog: queue.Backlog) -> dict:
         "error_message": job.error_message,
         # The same, in the page's language, for the browser pages' live updates.
         "status_text": status_label(job.status, job.error_code),
-        "error_text": translate_message(job.error_message, job.error_code),
+        "error_text": error_text(job),
         "outputs": [output.kind for output in job.outputs.all()],
         "eta_seconds": queue.eta_seconds(job, backlog),
         "queue_position": queue.queue_position(job),

@@ -144,7 +144,7 @@ def test_a_photo_without_a_face_gives_no_persons(space):
     with pytest.raises(EnhancerError) as caught:
         services.set_face(space, 1, buffer.getvalue(), "sky.jpg")
     assert caught.value.code == EnhancerError.NO_FACE
-    assert caught.value.message == services.NEEDS_ONE_FACE
+    assert caught.value.message == "A photo must show exactly one face."
 
 
 def test_an_empty_file_is_refused(space):

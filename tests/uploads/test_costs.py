@@ -3,6 +3,7 @@ ETAs (apps/uploads/queue.py)."""
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -231,6 +232,21 @@ def test_the_upload_page_refuses_a_job_longer_than_the_time_limit(alice_client, 
     assert "would take about" in text and "jobs are stopped after 2 min" in text
     assert "a smaller photo, at most" in text
     assert not Job.objects.exists()
+
+
+def test_the_refusal_reads_in_russian_with_what_would_fit(alice_client, alice, settings):
+    settings.ENHANCER_JOB_SOFT_TIME_LIMIT = 120
+    alice_client.post(reverse("set_language"), {"language": "ru"})
+    photo = SimpleUploadedFile("big.png", image_bytes(800, 600), "image/png")
+    response = alice_client.post(
+        reverse("uploads:new"), {"photos": [photo], "operation": "upscale", "factor": 4, "kind": "photo"}
+    )
+    text = html.unescape(response.content.decode())
+    assert "Увеличение (×4, фотография, наилучшее качество) этой фотографии 800×600 заняло бы здесь около" in text
+    assert "а задания останавливаются через 2 мин. Уложится: фотография поменьше, не больше" in text
+    assert "; или увеличение в 2 раза при этом размере (около" in text
+    for english in ("would take", "jobs are stopped", "What would fit", "a smaller photo", "at this size"):
+        assert english not in text
 
 
 def test_the_refusal_says_what_would_fit(settings):

@@ -9,10 +9,15 @@ import zipfile
 import pytest
 from django.urls import reverse
 
+from apps.imaging import codec
 from apps.imaging.errors import EnhancerError
+from apps.imaging.upscale import clean_params
+from apps.providers import vk
+from apps.providers.http import produced
 from apps.uploads import running
 from apps.uploads.models import Job
 from apps.uploads.tasks import process_job
+from tests.helpers import image_bytes
 from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db
@@ -88,31 +93,79 @@ def test_a_job_without_results_has_no_zip(alice_client, alice):
     assert alice_client.get(reverse("history:zip", args=[job.uuid])).status_code == 404
 
 
+def _fail(job, error: EnhancerError, language: str, client) -> tuple[str, dict]:
+    """The job failed with ``error``: its detail page and its status JSON in ``language``."""
+    running.fail(job.id, error)
+    client.post(reverse("set_language"), {"language": language})
+    page = client.get(reverse("history:detail", args=[job.uuid])).content.decode()
+    return page, client.get(reverse("uploads:status", args=[job.uuid])).json()
+
+
+def _raised(call) -> EnhancerError:
+    with pytest.raises(EnhancerError) as caught:
+        call()
+    return caught.value
+
+
 @pytest.mark.parametrize(
     ("language", "expected"),
     [("ru", "Размер изображения 20x20; каждая сторона должна быть не меньше 48 пикс."),
      ("zh-hans", "图像尺寸为 20x20；每条边至少需要 48 像素。")],
 )
 def test_a_failed_jobs_message_is_translated_when_shown(alice_client, alice, language, expected):
-    job = make_job(alice)
-    running.fail(job.id, EnhancerError(EnhancerError.IMAGE_TOO_SMALL,
-                                        "The image is 20x20; each side must be at least 48 px."))
-    alice_client.post(reverse("set_language"), {"language": language})
-    assert expected in alice_client.get(reverse("history:detail", args=[job.uuid])).content.decode()
-    status = alice_client.get(reverse("uploads:status", args=[job.uuid])).json()
+    small = _raised(lambda: codec.inspect(image_bytes(20, 20), codec.Limits(min_side=48)))
+    page, status = _fail(make_job(alice), small, language, alice_client)
+    assert expected in page
     assert status["error_text"] == expected
-    # The stored message, which the APIs answer, stays as it was.
+    # The stored message, which the APIs answer, stays English.
     assert status["error_message"] == "The image is 20x20; each side must be at least 48 px."
 
 
-def test_an_unknown_message_keeps_its_detail_after_the_translated_sentence():
-    from django.utils import translation
+@pytest.mark.parametrize(
+    ("error", "russian"),
+    [
+        (lambda: _raised(lambda: clean_params({"factor": 3})),
+         "Коэффициент увеличения должен быть 2 или 4, а не 3."),
+        (lambda: vk._envelope_error(400, "invalid image size"),
+         "Ошибка сервиса VK Cloud Vision: invalid image size"),
+        (lambda: _raised(lambda: produced("Baidu image-process", "improved", b"not a picture")),
+         "Baidu image-process прислал нечитаемое изображение: Этот файл не является изображением, которое мы можем прочитать."),
+    ],
+)
+def test_engine_and_provider_errors_read_in_russian_with_no_english_sentence(alice_client, alice, error, russian):
+    error = error()
+    page, status = _fail(make_job(alice), error, "ru", alice_client)
+    assert status["error_text"] == russian
+    assert russian in page
+    assert status["error_message"] == error.message  # what the APIs answer stays English
 
-    from apps.uploads.error_text import translate_message
 
-    with translation.override("ru"):
-        text = translate_message("VK Cloud Vision: quota exceeded", EnhancerError.TEMPORARY)
-    assert text == "Временная неполадка; задание будет повторено. (VK Cloud Vision: quota exceeded)"
+def test_an_old_rows_message_follows_its_codes_sentence_in_other_languages(alice_client, alice):
+    """Rows failed before templates were kept have only the English text."""
+    job = make_job(alice)
+    Job.objects.filter(id=job.id).update(
+        status=Job.Status.FAILED, error_code=EnhancerError.TEMPORARY, error_message="VK Cloud Vision: quota exceeded"
+    )
+    status = alice_client.get(reverse("uploads:status", args=[job.uuid])).json()
+    assert status["error_text"] == "VK Cloud Vision: quota exceeded"
+    alice_client.post(reverse("set_language"), {"language": "ru"})
+    status = alice_client.get(reverse("uploads:status", args=[job.uuid])).json()
+    assert status["error_text"] == "Временная неполадка; задание будет повторено. (VK Cloud Vision: quota exceeded)"
+
+
+def test_a_retried_jobs_reason_is_translated_inside_retrying(alice_client, alice):
+    from apps.providers.http import Http
+
+    job = make_job(alice)
+    Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING)
+    quiet = Http("VK Cloud Vision", timeout=1, retries=0)
+    quiet.session.request = lambda *args, **kwargs: type("Answer", (), {"status_code": 503})()
+    running.requeue(job.id, _raised(lambda: quiet.request("POST", "https://vk.example/")))
+    job.refresh_from_db()
+    assert job.error_message == "Retrying: VK Cloud Vision is not answering (HTTP 503)."
+    alice_client.post(reverse("set_language"), {"language": "ru"})
+    status = alice_client.get(reverse("uploads:status", args=[job.uuid])).json()
+    assert status["error_text"] == "Повтор: VK Cloud Vision не отвечает (HTTP 503)."
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from apps.accounts.models import ApiClient
 from apps.common.images import ValidatedImage, read_upload, validate_image
 from apps.face_registry import services as faces
 from apps.imaging import codec
-from apps.imaging.errors import EnhancerError
+from apps.imaging.errors import EnhancerError, gettext_noop
 from apps.imaging.picture import Picture
 from apps.uploads import costs, services
 from apps.uploads.missing_outputs import missing_parts
@@ -312,13 +312,11 @@ def persons_set(request: HttpRequest, client: ApiClient, meta: dict) -> JsonResp
             objects.append({"status": OK, "name": entry["name"]})
         except EnhancerError as error:
             if error.code in (EnhancerError.NO_FACE, EnhancerError.TOO_MANY_FACES):
-                error = EnhancerError(error.code, SET_NEEDS_ONE_FACE)  # VK's words for both
+                # VK's wording for both; partners match on it.
+                error = EnhancerError(error.code, gettext_noop("face set required only one face per image"))
             objects.append(_failed_object(entry["name"], error))
     return envelope(200, {"objects": objects})
 
-
-# VK's wording for both set failures (no face, several faces); partners match on it.
-SET_NEEDS_ONE_FACE = "face set required only one face per image"
 
 # The keys of a VK person object, in order. The optional models' keys are left out when their
 # model is not installed here: see faces.attributes_unavailable().

@@ -2,7 +2,7 @@
 
     {% load enhancer %}
     {{ job.operation|operation_label }} {{ output.kind|output_label }} {{ job.status|status_label:job.error_code }}
-    {{ job.params|params_text }} {{ job.error_message|error_text:job.error_code }}
+    {{ job.params|params_text }} {{ job|error_text }}
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def params_text(params: dict) -> str:
 
 
 @register.filter
-def error_text(message: str, code: str = "") -> str:
-    return errors.translate_message(message, code)
+def error_text(error) -> str:
+    """A job's error, or an EnhancerError."""
+    return errors.error_text(error)
 
 
 @register.filter
