@@ -11,12 +11,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.imaging import restore
+from apps.imaging import operations, restore
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, queue
 from apps.uploads.models import Job, OperationCost
 from apps.uploads.operation_text import wait_text
-from tests.helpers import SLOW_CPU_COSTS, image_bytes
+from tests.helpers import image_bytes, use_slow_cpu_costs
 from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def slow_cpu(monkeypatch):
-    monkeypatch.setattr(costs, "DEFAULTS", SLOW_CPU_COSTS + costs.DEFAULTS)
-    monkeypatch.setattr(costs, "_speedup", lambda: 1.0)  # whatever this CPU's probe found
+    use_slow_cpu_costs(monkeypatch)
 
 
 @pytest.fixture
@@ -89,10 +88,8 @@ def test_new_parameters_get_their_own_key_and_the_closest_default():
 
 
 def test_tiers_running_the_same_network_share_one_estimate():
-    from apps.imaging import upscale
-
     def cleaned(**params):
-        params = upscale.clean_params(params)
+        params = operations.get("upscale").clean_params(params)
         return costs.plan("upscale", params, 1000, 1000)
 
     x2_best, x2_fast = cleaned(factor=2, quality="best"), cleaned(factor=2, quality="fast")
