@@ -6,7 +6,7 @@ operation or an output goes through here so that it is translated in one place.
 
 from __future__ import annotations
 
-from django.utils.translation import get_language, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.imaging import operations
@@ -76,7 +76,11 @@ PARAMETER_NAMES = {"factor": _("factor"), "kind": _("kind"), "quality": _("quali
 
 
 def operation_label(name: str) -> str:
-    return str(LABELS.get(name, name))
+    if name in LABELS:
+        return str(LABELS[name])
+    # An operation without a page text of its own: its declared label, translated if it can be.
+    operation = operations.REGISTRY.get(name)
+    return gettext(operation.label) if operation else name
 
 
 def output_label(kind: str) -> str:
