@@ -9,7 +9,10 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
+
+from apps.imaging.operation import Rate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,15 +158,27 @@ def image_bytes(width: int = 96, height: int = 64, fmt: str = "PNG", mode: str =
     return buffer.getvalue()
 
 
-# Upscale cost defaults of a slow CPU (Real-ESRGAN in onnxruntime fp32 on 2 AVX2 cores), put
-# before the engine's own (ties go to the earlier row), so tests of admission refuse the sizes
-# they choose whatever the engine's defaults become.
-SLOW_CPU_COSTS = [
-    ("upscale", {"kind": "art", "factor": "2"}, 3.0, 90.0),
-    ("upscale", {"kind": "art", "factor": "4"}, 3.0, 90.0),
-    ("upscale", {}, 5.0, 730.0),
-    ("upscale", {"factor": "2"}, 5.0, 190.0),
-    ("upscale", {"quality": "fast"}, 3.0, 60.0),
-    # Photo x2 runs SPAN x2 in both tiers: one key (costs._same_work_same_key), one rate.
-    ("upscale", {"quality": "fast", "factor": "2"}, 5.0, 190.0),
-]
+# Upscale rates of a slow CPU (Real-ESRGAN in onnxruntime fp32 on 2 AVX2 cores), put before
+# the engine's own (ties go to the earlier rate), so tests of admission refuse the sizes they
+# choose whatever the engine's declared rates become.
+SLOW_CPU_COSTS = (
+    Rate(3.0, 90.0, {"kind": "art", "factor": "2"}, network=True),
+    Rate(3.0, 90.0, {"kind": "art", "factor": "4"}, network=True),
+    Rate(5.0, 730.0, network=True),
+    Rate(5.0, 190.0, {"factor": "2"}, network=True),
+    Rate(3.0, 60.0, {"quality": "fast"}, network=True),
+    # Photo x2 runs SPAN x2 in both tiers: one key (upscale.work), one rate.
+    Rate(5.0, 190.0, {"quality": "fast", "factor": "2"}, network=True),
+)
+
+
+def use_slow_cpu_costs(monkeypatch) -> None:
+    """The registered upscale with SLOW_CPU_COSTS first, and no speed-up from this CPU."""
+    from apps.imaging import operations
+    from apps.uploads import costs
+
+    upscale = operations.get("upscale")
+    monkeypatch.setitem(
+        operations.REGISTRY, "upscale", replace(upscale, rates=SLOW_CPU_COSTS + upscale.rates)
+    )
+    monkeypatch.setattr(costs, "_speedup", lambda: 1.0)  # whatever this CPU's probe found

@@ -67,7 +67,7 @@ def templates() -> dict[str, str]:
 def test_every_raise_site_gives_a_marked_literal_template():
     found = templates()
     # All of them, not a lucky few: the engine, the providers and the apps each raise many.
-    assert len(_calls()) > 80 and len(found) > 60
+    assert len(_calls()) > 70 and len(found) > 60
 
 
 @pytest.mark.parametrize("language", ["ru", "zh_Hans"])

@@ -4,6 +4,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.imaging import operations
 from apps.uploads import queue
 from apps.uploads.missing_outputs import missing_parts
 from apps.uploads.models import Job, Output
@@ -109,15 +110,18 @@ class NestingSafeJSONField(serializers.JSONField):
             self.fail("invalid")
 
 
+class OperationParamsField(NestingSafeJSONField):
+    """An operation's parameters; the schema lists each operation's (params_schema.py)."""
+
+
 class JobCreateSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True), allow_empty=False,
         help_text="One or more images (JPEG, PNG, BMP, WebP); one job per file.",
     )
-    operation = serializers.CharField(max_length=32, help_text="restore, colorize, improve, upscale, dehaze or contrast.")
-    params = NestingSafeJSONField(
-        required=False, help_text='Operation parameters as a JSON object, e.g. {"factor": 4}.'
-    )
+    operation = serializers.CharField(max_length=32)
+    # Documented from the operations' declarations (params_schema.py).
+    params = OperationParamsField(required=False)
     webhook_url = serializers.URLField(
         required=False, max_length=2000,
         help_text=(
@@ -125,6 +129,12 @@ class JobCreateSerializer(serializers.Serializer):
             "X-Enhancer-Signature. Must be a public http(s) address."
         ),
     )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # Read when asked, so the schema names what is registered now.
+        fields["operation"].help_text = f"One of {', '.join(operations.REGISTRY)}."
+        return fields
 
     def validate_params(self, value):
         if value in (None, ""):

@@ -67,14 +67,9 @@ def _read(path: str):
 
 
 def run_operation(args: argparse.Namespace) -> int:
-    params = {}
-    if args.factor is not None:
-        params["factor"] = args.factor
-    if args.kind is not None:
-        params["kind"] = args.kind
-    if args.quality is not None:
-        params["quality"] = args.quality
-    params = operations.get(args.operation).clean_params(params)
+    operation = operations.get(args.operation)
+    given = {param.name: getattr(args, param.name) for param in operation.params}
+    params = operation.clean_params({name: value for name, value in given.items() if value is not None})
     picture = _read(args.input)
     bar = ProgressBar(args.operation)
     try:
@@ -230,9 +225,9 @@ def _parser(command: str) -> argparse.ArgumentParser:
         )
         parser.add_argument("input")
         parser.add_argument("output")
-        parser.add_argument("--factor", type=int, help="upscale factor (2 or 4)")
-        parser.add_argument("--kind", help="upscale kind (photo or art)")
-        parser.add_argument("--quality", help="upscale quality tier (best or fast)")
+        for param in operations.get(command).params:  # each as declared; clean_params checks
+            values = " or ".join(map(str, param.values))
+            parser.add_argument(f"--{param.name}", help=f"{param.label} ({values}; default {param.default})")
         parser.set_defaults(handler=run_operation, operation=command)
     return parser
 

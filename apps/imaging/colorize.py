@@ -46,7 +46,7 @@ from . import colorize_models, model_files
 from .config import config
 from .errors import EnhancerError, gettext_noop
 from .model_cache import ModelCache
-from .operation import Result
+from .operation import Operation, Rate, Result, heavy_work
 from .picture import Picture
 from .progress import Progress, ignore
 
@@ -182,8 +182,13 @@ def colorize(picture: Picture, progress: Progress = ignore) -> Picture:
 
 
 def run(picture: Picture, _params: dict, progress: Progress) -> Result:
-    """The ``colorize`` operation (registered in ``operations``)."""
     return Result({"colored": colorize(picture, progress)})
+
+
+OPERATION = Operation(
+    "colorize", "Colorize", run, unavailable_reason=unavailable_reason, outputs=("colored",),
+    work=heavy_work, heavy_in_cloud=True, rates=(Rate(2.0, 1.0),),
+)
 
 
 # --------------------------------------------------------------------------- installing models

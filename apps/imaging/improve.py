@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from . import bw, colorize
 from .errors import EnhancerError
-from .operation import Operation, Result, get
+from .operation import Operation, Rate, Result, Work, get
 from .picture import Picture
 from .progress import Progress, scaled
 
@@ -62,3 +62,25 @@ def run(picture: Picture, _params: dict, progress: Progress) -> Result:
             outputs["colored"] = outputs["colorized_improved"]
     return Result(outputs, info)
 
+
+def work(_params: dict, pixels: int) -> Work:
+    restore = _restore()
+    restoring = restore.work(restore.clean_params({}), pixels)
+    path = restoring.key.get("path", "classical")
+    if colorize.unavailable_reason() is None:
+        # Whether the photo is black-and-white is judged by the worker; it may colorize.
+        return Work(heavy=True, key={"path": f"{path}+colorize"})
+    return Work(heavy=restoring.heavy, key={"path": path})
+
+
+OPERATION = Operation(
+    "improve", "Improve", run, unavailable_reason=unavailable_reason,
+    outputs=("improved", "colorized_improved", "colored"), work=work, heavy_in_cloud=True,
+    # restore's rates, plus colorize's where it may colorize.
+    rates=(
+        Rate(0.5, 4.0, {"path": "classical"}),
+        Rate(5.0, 150.0, {"path": "network"}, network=True),
+        Rate(2.5, 5.0, {"path": "classical+colorize"}),
+        Rate(7.0, 160.0, {"path": "network+colorize"}, network=True),
+    ),
+)

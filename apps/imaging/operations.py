@@ -1,19 +1,24 @@
-"""The operation vocabulary (DESIGN.md) and the registry every caller goes through."""
+"""The operation vocabulary (DESIGN.md) and the registry every caller goes through.
+
+Each operation module declares its own :class:`Operation` (``OPERATION``: what it runs, its
+parameters, what it costs) next to its run function; this module only registers them.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from . import colorize, contrast, dehaze, improve, restore, upscale
 from .errors import EnhancerError, gettext_noop
 from .operation import (
     NAMES,
     REGISTRY,
+    Choice,
     Operation,
+    Param,
+    Rate,
     Result,
+    Work,
     always_available,
     get,
-    no_params,
     register,
 )
 from .picture import Picture
@@ -23,59 +28,21 @@ from .progress import Progress
 __all__ = [
     "NAMES",
     "REGISTRY",
+    "Choice",
     "Operation",
+    "Param",
+    "Rate",
     "Result",
+    "Work",
     "always_available",
     "availability",
     "get",
-    "no_params",
     "register",
     "run",
 ]
 
-
-def _single(kind: str, fn: Callable[[Picture, Progress], Picture]):
-    def run(picture: Picture, _params: dict, progress: Progress) -> Result:
-        return Result({kind: fn(picture, progress)})
-
-    return run
-
-
-register(
-    Operation(
-        "contrast", "Contrast", _single("contrasted", contrast.enhance), outputs=("contrasted",)
-    )
-)
-register(Operation("dehaze", "Dehaze", _single("dehazed", dehaze.dehaze), outputs=("dehazed",)))
-register(
-    Operation(
-        "upscale",
-        "Upscale",
-        upscale.run,
-        clean_params=upscale.clean_params,
-        unavailable_reason=upscale.unavailable_reason,
-        outputs=("resolved",),
-    )
-)
-register(Operation("restore", "Restore", restore.run, outputs=("improved",)))
-register(
-    Operation(
-        "colorize",
-        "Colorize",
-        colorize.run,
-        unavailable_reason=colorize.unavailable_reason,
-        outputs=("colored",),
-    )
-)
-register(
-    Operation(
-        "improve",
-        "Improve",
-        improve.run,
-        unavailable_reason=improve.unavailable_reason,
-        outputs=("improved", "colorized_improved", "colored"),
-    )
-)
+for module in (contrast, dehaze, upscale, restore, colorize, improve):
+    register(module.OPERATION)
 if tuple(REGISTRY) != NAMES:  # settings and pages read NAMES; the registry must match it
     raise RuntimeError(f"registered {tuple(REGISTRY)}, but operation.NAMES is {NAMES}")
 
@@ -98,4 +65,3 @@ def run(name: str, picture: Picture, params: dict, progress: Progress) -> Result
     result = operation.run(picture, params, progress)
     progress(1.0)
     return result
-

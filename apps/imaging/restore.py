@@ -39,7 +39,7 @@ import numpy as np
 
 from . import networks
 from .config import config
-from .operation import Result
+from .operation import Operation, Rate, Result, Work
 from .picture import Picture
 from .progress import Progress, ignore, scaled
 
@@ -201,11 +201,8 @@ def network_max_pixels() -> int:
     return NETWORK_MAX_PIXELS if forced is None else forced
 
 
-def _use_network(picture: Picture) -> bool:
-    return (
-        picture.width * picture.height <= network_max_pixels()
-        and networks.missing_reason(NETWORK_KEY) is None
-    )
+def _use_network(pixels: int) -> bool:
+    return pixels <= network_max_pixels() and networks.missing_reason(NETWORK_KEY) is None
 
 
 def _network_restore(rgb: np.ndarray, progress: Progress) -> np.ndarray:
@@ -219,7 +216,7 @@ def _network_restore(rgb: np.ndarray, progress: Progress) -> np.ndarray:
 def _gentle(picture: Picture, assessment: dict, progress: Progress) -> tuple[np.ndarray, list[str]]:
     """The least that still cleans: half of the network's restoration, or light non-local means."""
     rgb = np.clip(picture.rgb, 0.0, 1.0).astype(np.float32)
-    if _use_network(picture):
+    if _use_network(picture.width * picture.height):
         restored = _network_restore(rgb, scaled(progress, 0.1, 0.9))
         return rgb + GENTLE_NETWORK_SHARE * (restored - rgb), ["gentle_network"]
     # _denoise filters at 0.9 x sigma: this sigma gives at least the gentle strength.
@@ -242,7 +239,7 @@ def restore(picture: Picture, progress: Progress = ignore) -> tuple[Picture, dic
         rgb = _inpaint(rgb, scratch_mask(rgb))
         steps.append("inpaint")
     progress(0.3)
-    if problems & {"noise", "blocking", "blur"} and _use_network(picture):
+    if problems & {"noise", "blocking", "blur"} and _use_network(picture.width * picture.height):
         rgb = _network_restore(rgb, scaled(progress, 0.3, 0.8))
         steps.append("realesrgan")
     else:
@@ -267,3 +264,21 @@ def restore(picture: Picture, progress: Progress = ignore) -> tuple[Picture, dic
 def run(picture: Picture, _params: dict, progress: Progress = ignore) -> Result:
     improved, assessment = restore(picture, progress)
     return Result({"improved": improved}, {"assessment": assessment})
+
+
+def work(_params: dict, pixels: int) -> Work:
+    # restore decides on the network only after assessing the photo; whether it *may* use it
+    # is known now, and that is what a worker slot must be reserved for.
+    network = _use_network(pixels)
+    return Work(heavy=network, key={"path": "network" if network else "classical"})
+
+
+OPERATION = Operation(
+    "restore", "Restore", run, outputs=("improved",), work=work,
+    # The network path is Real-ESRGAN x4plus (upscale's photo x4 rate) on photos of at most
+    # NETWORK_MAX_PIXELS.
+    rates=(
+        Rate(0.5, 4.0, {"path": "classical"}),
+        Rate(5.0, 150.0, {"path": "network"}, network=True),
+    ),
+)

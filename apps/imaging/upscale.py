@@ -39,13 +39,10 @@ import numpy as np
 from . import networks
 from .config import MEMORY_BUDGET_ENV, config
 from .errors import EnhancerError, gettext_noop
-from .operation import Result
+from .operation import Choice, Operation, Param, Rate, Result, Work
 from .picture import Picture
 from .progress import Progress, ignore, scaled
 
-FACTORS = (2, 4)
-KINDS = ("photo", "art")
-QUALITIES = ("best", "fast")
 MIN_CORE = 16  # smallest tile centre: below this the context dominates the work
 
 # A 2-core worker runs one heavy job at a time (it takes both cores); with 4 GB that job's upscale
@@ -105,50 +102,6 @@ def tile_settings() -> tuple[int | None, int | None]:
         max(MIN_CORE, tile) if tile is not None else None,
         max(0, pad) if pad is not None else None,
     )
-
-
-def clean_params(params: dict) -> dict:
-    params = dict(params)
-    factor = params.pop("factor", 4)
-    kind = params.pop("kind", "photo")
-    quality = params.pop("quality", "best")
-    if params:
-        raise EnhancerError(
-            EnhancerError.BAD_PARAMS,
-            gettext_noop("Unknown upscale parameters: %(names)s; use factor, kind and quality."),
-            {"names": ", ".join(sorted(map(str, params)))},
-        )
-    try:
-        if isinstance(factor, bool):
-            raise ValueError
-        if isinstance(factor, str):
-            factor = factor.strip()
-        number = float(factor)
-        if number != int(number):
-            raise ValueError
-        factor = int(number)
-    except (TypeError, ValueError, OverflowError):
-        raise EnhancerError(
-            EnhancerError.BAD_PARAMS, gettext_noop("factor must be 2 or 4, got %(factor)s."),
-            {"factor": repr(factor)},
-        ) from None
-    if factor not in FACTORS:
-        raise EnhancerError(
-            EnhancerError.BAD_PARAMS, gettext_noop("factor must be 2 or 4, got %(factor)s."),
-            {"factor": factor},
-        )
-    if not isinstance(kind, str) or kind.strip().lower() not in KINDS:
-        raise EnhancerError(
-            EnhancerError.BAD_PARAMS, gettext_noop("kind must be 'photo' or 'art', got %(kind)s."),
-            {"kind": repr(kind)},
-        )
-    if not isinstance(quality, str) or quality.strip().lower() not in QUALITIES:
-        raise EnhancerError(
-            EnhancerError.BAD_PARAMS,
-            gettext_noop("quality must be 'fast' or 'best', got %(quality)s."),
-            {"quality": repr(quality)},
-        )
-    return {"factor": factor, "kind": kind.strip().lower(), "quality": quality.strip().lower()}
 
 
 def unavailable_reason() -> str | None:
@@ -525,3 +478,50 @@ def run(picture: Picture, params: dict, progress: Progress = ignore):
             "height": resolved.height,
         },
     )
+
+
+def work(params: dict, _pixels: int) -> Work:
+    """Heavy. Tiers that run the same network (photo x2, art) share the fast tier's cost key:
+    one rate, learnt from both, so neither is estimated slower than the other by the noise of
+    a few jobs."""
+    try:
+        chosen = (params["kind"], int(params["factor"]))
+    except (KeyError, TypeError, ValueError):
+        return Work(heavy=True)  # not cleaned parameters: keyed as they come
+    tiers = {route.network for (kind, factor, _tier), route in ROUTES.items() if (kind, factor) == chosen}
+    if "quality" in params and len(tiers) == 1:
+        return Work(heavy=True, key={"quality": "fast"})
+    return Work(heavy=True)
+
+
+OPERATION = Operation(
+    "upscale", "Upscale", run,
+    params=(
+        Param("factor", (Choice(2, "×2"), Choice(4, "×4")), 4, gettext_noop("Upscale factor"),
+              cheaper=(2,)),
+        Param("kind", (Choice("photo", gettext_noop("Photo")),
+                       Choice("art", gettext_noop("Art / drawing"))),
+              "photo", gettext_noop("Upscale kind")),
+        # Listed fast first: the API's refusal has always said "'fast' or 'best'".
+        Param("quality", (Choice("fast", gettext_noop("Fast")), Choice("best", gettext_noop("Best"))),
+              "best", gettext_noop("Upscale quality"),
+              gettext_noop("Fast: a light network, several times quicker, a little less detail."),
+              cheaper=("fast",)),
+    ),
+    unavailable_reason=unavailable_reason, outputs=("resolved",), work=work, heavy_in_cloud=True,
+    # Real-ESRGAN x4plus: 63 s per input MP with OpenVINO bf16 on a 2-core EPYC, about twice
+    # that in fp32 on a CPU without bf16 (docs/benchmarks.md). These are the float32 rates of
+    # such a CPU; costs divides them by how much faster the arithmetic chosen here ran the
+    # precision probe (runtimes.known_speedup: 2x on a Xeon with AMX, where x4plus itself runs
+    # 5x faster), so nothing that fits is refused on either, and each machine's own jobs pull
+    # them further. Photo x2 and the fast tier run SPAN (3-4 s per MP in bf16). Ties go to the
+    # earlier rate, so art (whatever the tier) comes before the photo rates.
+    rates=(
+        Rate(3.0, 90.0, {"kind": "art", "factor": "2"}, network=True),
+        Rate(3.0, 90.0, {"kind": "art", "factor": "4"}, network=True),
+        Rate(5.0, 150.0, network=True),
+        Rate(3.0, 10.0, {"factor": "2"}, network=True),
+        Rate(3.0, 10.0, {"quality": "fast"}, network=True),
+        Rate(3.0, 10.0, {"quality": "fast", "factor": "2"}, network=True),
+    ),
+)

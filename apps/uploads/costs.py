@@ -4,13 +4,14 @@ At submission every job gets
 
 * a **cost class** — ``heavy`` when it may run a super-resolution or colorization network here
   (upscale, colorize, restore on its network path, improve when it can colorize), ``light``
-  otherwise (contrast, dehaze, restore on its classical path, …). The class is also the Celery
-  queue the job goes to, and each queue has its own workers, so a dehaze never waits behind an
-  upscale;
+  otherwise (contrast, dehaze, restore on its classical path, …), as each operation's declared
+  ``work`` says. The class is also the Celery queue the job goes to, and each queue has its own
+  workers, so a dehaze never waits behind an upscale;
 * an **estimate** from the stored cost model (:class:`OperationCost`): per cost key (operation,
   the path it takes, its parameters) ``overhead + seconds per megapixel × megapixels``. Rows
-  start from :data:`DEFAULTS`, are measured by ``manage.py calibrate_costs`` and follow every
-  successful job's observed duration (an exponential moving average written by the worker);
+  start from the operation's declared ``rates``, are measured by ``manage.py calibrate_costs``
+  and follow every successful job's observed duration (an exponential moving average written by
+  the worker);
 * **admission**: a job whose estimate exceeds the job time limit is refused right there, with
   what would fit, instead of running for 15 minutes and failing on time. A synchronous compat
   call that could not finish within its wait (its own estimate plus the queue ahead) is answered
@@ -33,6 +34,7 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.common import metrics
+from apps.imaging import operations
 from apps.imaging.errors import EnhancerError, gettext_noop
 
 from . import queue
@@ -52,40 +54,8 @@ EMA_WEIGHT = 0.25
 # loaded (or converted) its model must not make every later estimate absurd.
 MAX_STEP = 4.0
 
-# (operation, parameters that must match, overhead seconds, seconds per megapixel): the starting
-# point of each cost key until it is calibrated or observed; the most specific match wins.
-# Measured through the CLI on a 2-core EPYC (docs/benchmarks.md): contrast 0.06 s and dehaze
-# 0.23 s per MP; Real-ESRGAN x4plus 63 s per input MP with OpenVINO bf16, about twice that in
-# fp32 on a CPU without bf16. The network rows hold the float32 rates of such a CPU, divided by
-# how much faster the arithmetic chosen here ran the precision probe (runtimes.known_speedup:
-# 2x on a Xeon with AMX, where x4plus itself runs 5x faster), so nothing that fits is refused
-# on either, and each machine's own jobs pull them further. Photo x2 and the fast tier run SPAN
-# (3-4 s per MP in bf16). restore's network path is x4plus on photos of at most 0.3 MP.
-# Ties go to the earlier row, so art (whatever the tier) comes before the photo rows.
-DEFAULTS: list[tuple[str, dict[str, str], float, float]] = [
-    ("contrast", {}, 0.2, 0.15),
-    ("dehaze", {}, 0.2, 0.4),
-    ("colorize", {}, 2.0, 1.0),
-    ("restore", {"path": "classical"}, 0.5, 4.0),
-    ("restore", {"path": "network"}, 5.0, 150.0),
-    ("improve", {"path": "classical"}, 0.5, 4.0),
-    ("improve", {"path": "network"}, 5.0, 150.0),
-    ("improve", {"path": "classical+colorize"}, 2.5, 5.0),
-    ("improve", {"path": "network+colorize"}, 7.0, 160.0),
-    ("upscale", {"kind": "art", "factor": "2"}, 3.0, 90.0),
-    ("upscale", {"kind": "art", "factor": "4"}, 3.0, 90.0),
-    ("upscale", {}, 5.0, 150.0),
-    ("upscale", {"factor": "2"}, 3.0, 10.0),
-    ("upscale", {"quality": "fast"}, 3.0, 10.0),
-    ("upscale", {"quality": "fast", "factor": "2"}, 3.0, 10.0),
-]
+# The starting point of a cost key no operation declares a rate for.
 FALLBACK = (2.0, 50.0)
-# Parameter values worth suggesting when a job would take too long; each is offered only when
-# the operation accepts it and the job would then fit.
-SMALLER = {
-    ("factor", 2): gettext_noop("factor 2 at this size (%(estimate)s)"),
-    ("quality", "fast"): gettext_noop("quality fast at this size (%(estimate)s)"),
-}
 
 
 @dataclass(frozen=True)
@@ -105,59 +75,19 @@ class Plan:
 # --- classing and keys ------------------------------------------------------------------------
 
 
-def _restore_path(pixels: int) -> str:
-    from apps.imaging import networks, restore
-
-    # restore decides on the network only after assessing the photo; whether it *may* use it
-    # is known now, and that is what a worker slot must be reserved for.
-    if pixels <= restore.network_max_pixels() and networks.missing_reason(restore.NETWORK_KEY) is None:
-        return "network"
-    return "classical"
-
-
-def _can_colorize() -> bool:
-    from apps.imaging import colorize
-
-    return colorize.unavailable_reason() is None
-
-
 def classify(operation: str, params: dict, pixels: int) -> tuple[str, dict[str, str]]:
-    """(cost class, key parameters) for a job; key parameters are the params plus the path."""
+    """(cost class, key parameters) for a job, from the operation's declaration (its ``work``
+    here, ``heavy_in_cloud`` elsewhere); key parameters are the params plus what the work adds
+    (the path it may take)."""
     key_params = {str(name): str(value) for name, value in params.items()}
+    declared = operations.REGISTRY.get(operation)
     provider = settings.ENHANCER_PROVIDERS.get(operation, "local")
     if provider != "local":
-        # A cloud runs the network; the job still holds a worker slot for as long as the cloud
-        # takes, which for these operations is long enough to keep it off the light queue.
         key_params["provider"] = provider
-        heavy = operation in ("upscale", "colorize", "improve")
-        return (HEAVY if heavy else LIGHT), key_params
-    if operation == "upscale":
-        _same_work_same_key(params, key_params)
-    if operation in ("restore", "improve"):
-        path = _restore_path(pixels)
-        heavy = path == "network"
-        if operation == "improve" and _can_colorize():
-            # Whether the photo is black-and-white is judged by the worker; it may colorize.
-            path += "+colorize"
-            heavy = True
-        key_params["path"] = path
-        return (HEAVY if heavy else LIGHT), key_params
-    return (HEAVY if operation in ("upscale", "colorize") else LIGHT), key_params
-
-
-def _same_work_same_key(params: dict, key_params: dict[str, str]) -> None:
-    """Tiers that run the same network (photo x2, art) share the fast tier's key: one rate,
-    learnt from both, so neither is estimated slower than the other by the noise of a few
-    jobs."""
-    from apps.imaging import upscale
-
-    try:
-        kind, factor = params["kind"], int(params["factor"])
-        routes = {tier: upscale.ROUTES[(kind, factor, tier)].network for tier in upscale.QUALITIES}
-    except (KeyError, TypeError, ValueError):
-        return  # not cleaned parameters: keyed as they come
-    if "quality" in key_params and len(set(routes.values())) == 1:
-        key_params["quality"] = "fast"
+        return (HEAVY if declared and declared.heavy_in_cloud else LIGHT), key_params
+    work = declared.work(params, pixels) if declared else operations.Work()
+    key_params.update(work.key)
+    return (HEAVY if work.heavy else LIGHT), key_params
 
 
 def make_key(operation: str, key_params: dict[str, str]) -> str:
@@ -170,19 +100,19 @@ def parse_key(key: str) -> tuple[str, dict[str, str]]:
 
 
 def default_cost(operation: str, key_params: dict[str, str]) -> tuple[float, float]:
-    """(overhead seconds, seconds per megapixel) from the most specific matching default; a
-    network's rate follows this CPU's measured speed-up over float32."""
-    best, best_size = None, -1
-    for name, match, overhead, rate in DEFAULTS:
-        if name == operation and all(key_params.get(k) == v for k, v in match.items()):
-            if len(match) > best_size:
-                best, best_size = (overhead, rate), len(match)
+    """(overhead seconds, seconds per megapixel) from the operation's most specific matching
+    rate; a network's rate follows this CPU's measured speed-up over float32."""
+    declared = operations.REGISTRY.get(operation)
+    best = None
+    for rate in declared.rates if declared else ():
+        if all(key_params.get(k) == v for k, v in rate.when.items()):
+            if best is None or len(rate.when) > len(best.when):
+                best = rate
     if best is None:
         return FALLBACK
-    network = "provider" not in key_params and (
-        operation == "upscale" or key_params.get("path", "").startswith("network")
-    )
-    return (best[0], best[1] / _speedup()) if network else best
+    if best.network and "provider" not in key_params:
+        return best.overhead, best.per_megapixel / _speedup()
+    return best.overhead, best.per_megapixel
 
 
 def _speedup() -> float:
@@ -304,8 +234,6 @@ def _too_slow(job_plan: Plan, limit: float) -> EnhancerError:
 
 def _what_fits(job_plan: Plan, limit: float) -> list[tuple[str, dict]]:
     """Each suggestion as a template and its parameters."""
-    from apps.imaging import operations
-
     fits = []
     row = cost_row(job_plan.key)
     if row.seconds_per_megapixel > 0 and limit > row.overhead_seconds:
@@ -325,17 +253,23 @@ def _what_fits(job_plan: Plan, limit: float) -> list[tuple[str, dict]]:
         operation = operations.get(job_plan.operation)
     except EnhancerError:
         return fits
-    for (name, value), template in SMALLER.items():
-        if job_plan.params.get(name) == value:
-            continue
-        try:
-            candidate = operation.clean_params({**job_plan.params, name: value})
-        except EnhancerError:
-            continue  # this operation does not take that parameter (yet)
-        other = plan(job_plan.operation, candidate, job_plan.width, job_plan.height)
-        if other.estimate_seconds <= limit:
-            seconds = other.estimate_seconds
-            fits.append((template, {"estimate": humanize(seconds), "estimate_seconds": seconds}))
+    # Each cheaper value the operation declares, offered when the job would then fit.
+    for param in operation.params:
+        for value in param.cheaper:
+            if job_plan.params.get(param.name) == value:
+                continue
+            try:
+                candidate = operation.clean_params({**job_plan.params, param.name: value})
+            except EnhancerError:
+                continue  # the operation's own check refuses this combination
+            other = plan(job_plan.operation, candidate, job_plan.width, job_plan.height)
+            if other.estimate_seconds <= limit:
+                seconds = other.estimate_seconds
+                fits.append((
+                    gettext_noop("%(option)s at this size (%(estimate)s)"),
+                    {"option": f"{param.name} {value}", "option_job": [job_plan.operation, candidate],
+                     "estimate": humanize(seconds), "estimate_seconds": seconds},
+                ))
     return fits
 
 

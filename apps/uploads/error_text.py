@@ -8,7 +8,10 @@ fills it with the parameters, some of them worded in the page's language first:
 - ``<name>_seconds`` / ``<name>_exact_seconds``: a duration that replaces ``<name>``;
 - ``<name>_params``: an operation's parameters, shown as " (×4, photo)" in place of ``<name>``;
 - ``<name>_messages``: ``[template, params]`` pairs (another error's sentence, a list of
-  suggestions), each translated, that replace ``<name>``.
+  suggestions), each translated, that replace ``<name>``;
+- ``<name>_job``: ``[operation, params]``, shown as "Upscale (×2, photo, best)";
+- ``<name>_label``: an English label marked with ``gettext_noop`` (a parameter's), translated;
+- ``<name>_or`` / ``<name>_and``: a list, joined in the page's language ("2 или 4").
 
 An UNAVAILABLE error's reason is the operator's (a setting, a model file, a README section):
 pages say only what this server cannot do. A row from before templates were kept gets its
@@ -22,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from apps.imaging.errors import EnhancerError
 
-from .operation_text import describe_params, duration_text, operation_label
+from .operation_text import describe_params, duration_text, join_list, operation_label
 
 GENERAL = {
     EnhancerError.EMPTY_IMAGE: gettext_lazy("The file is empty."),
@@ -83,6 +86,15 @@ def fill(message_id: str, params: dict) -> str:
         elif f"{name}_params" in params:
             described = describe_params(params[f"{name}_params"])
             value = f" ({described})" if described else ""
+        elif f"{name}_label" in params:
+            value = _(params[f"{name}_label"])
+        elif f"{name}_job" in params:
+            operation, settings = params[f"{name}_job"]
+            value = f"{operation_label(operation)} ({describe_params(settings)})"
+        elif f"{name}_or" in params or f"{name}_and" in params:
+            items = params.get(f"{name}_or") or params[f"{name}_and"]
+            word = _("or") if f"{name}_or" in params else _("and")
+            value = f"{join_list(items[:-1])} {word} {items[-1]}" if len(items) > 1 else join_list(items)
         elif f"{name}_messages" in params:
             separator = pgettext("between alternatives", "; or ")
             value = separator.join(fill(*message) for message in params[f"{name}_messages"])

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -19,26 +21,32 @@ def operation_choices() -> list[tuple[str, str]]:
     return [(name, operation_label(name)) for name in operations.REGISTRY]
 
 
+def param_field(param: operations.Param) -> forms.Field:
+    """A parameter's field: its choices, default, label and help in the page's language."""
+    return forms.TypedChoiceField(
+        choices=[(choice.value, _(choice.label)) for choice in param.choices],
+        coerce=param.type, initial=param.default, required=False, label=_(param.label),
+        help_text=_(param.help_text) if param.help_text else "",
+    )
+
+
 class UploadForm(forms.Form):
     photos = MultipleFileField(label=_("Photos"))
     operation = forms.ChoiceField(
         choices=operation_choices, widget=forms.RadioSelect, initial="dehaze", label=_("Operation")
     )
-    factor = forms.TypedChoiceField(
-        choices=[(2, "×2"), (4, "×4")], coerce=int, initial=4, required=False, label=_("Upscale factor")
-    )
-    kind = forms.ChoiceField(
-        choices=[("photo", _("Photo")), ("art", _("Art / drawing"))], initial="photo", required=False,
-        label=_("Upscale kind"),
-    )
-    quality = forms.ChoiceField(
-        choices=[("best", _("Best")), ("fast", _("Fast"))], initial="best", required=False,
-        label=_("Upscale quality"),
-        help_text=_("Fast: a light network, several times quicker, a little less detail."),
-    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # One field per declared parameter, named as the API names it (``factor``); built per
+        # form from the registry, so what is registered is what the page offers.
+        for operation in operations.REGISTRY.values():
+            for param in operation.params:
+                if param.name in self.fields:
+                    raise ImproperlyConfigured(
+                        f"{operation.name}: the upload form already has a field {param.name!r}"
+                    )
+                self.fields[param.name] = param_field(param)
         # Files left out, each with its reason; the page marks each one and the good ones go.
         self.refused: list[Refused] = []
         self.photo_indexes: list[int] = []
@@ -47,6 +55,19 @@ class UploadForm(forms.Form):
     def file_errors(self) -> dict[int, str]:
         """Index of the file in the upload → why it was refused, in the page's language."""
         return {item.index: error_text(item.error) for item in self.refused}
+
+    def param_groups(self) -> list[dict]:
+        """Per operation that takes parameters, its fields: the page shows each group only while
+        its operation is chosen."""
+        return [
+            {
+                "operation": operation.name,
+                "legend": gettext("%(operation)s options") % {"operation": operation_label(operation.name)},
+                "fields": [self[param.name] for param in operation.params],
+            }
+            for operation in operations.REGISTRY.values()
+            if operation.params
+        ]
 
     def clean_photos(self):
         uploads = self.cleaned_data["photos"]
@@ -72,12 +93,13 @@ class UploadForm(forms.Form):
         cleaned = super().clean()
         operation = cleaned.get("operation")
         if operation:
-            params = {}
-            if operation == "upscale":
-                # What was chosen; the engine's clean_params fills in its defaults (one place).
-                params = {
-                    name: cleaned[name] for name in ("factor", "kind", "quality") if cleaned.get(name)
-                }
+            # What was chosen of this operation's parameters; the engine's clean_params fills in
+            # its defaults (one place).
+            params = {
+                param.name: cleaned[param.name]
+                for param in operations.REGISTRY[operation].params
+                if cleaned.get(param.name) not in (None, "")
+            }
             try:
                 cleaned["params"] = services.validate_operation(operation, params)
             except EnhancerError as error:

@@ -6,7 +6,7 @@ operation or an output goes through here so that it is translated in one place.
 
 from __future__ import annotations
 
-from django.utils.translation import get_language, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.imaging import operations
@@ -65,18 +65,12 @@ STATUSES = {
     "failed": _("failed"),
 }
 
-PARAMETER_VALUES = {
-    ("kind", "photo"): _("photo"),
-    ("kind", "art"): _("art / drawing"),
-    ("quality", "fast"): _("fast"),
-    ("quality", "best"): _("best"),
-}
-
-PARAMETER_NAMES = {"factor": _("factor"), "kind": _("kind"), "quality": _("quality")}
-
-
 def operation_label(name: str) -> str:
-    return str(LABELS.get(name, name))
+    if name in LABELS:
+        return str(LABELS[name])
+    # An operation without a page text of its own: its declared label, translated if it can be.
+    operation = operations.REGISTRY.get(name)
+    return gettext(operation.label) if operation else name
 
 
 def output_label(kind: str) -> str:
@@ -98,14 +92,29 @@ def join_list(items) -> str:
     return pgettext("list separator", ", ").join(str(item) for item in items)
 
 
+def _choice(name: str, value):
+    """The declared choice ``value`` of parameter ``name``, from any operation."""
+    choices = (
+        choice
+        for operation in operations.REGISTRY.values()
+        for param in operation.params
+        if param.name == name
+        for choice in param.choices
+    )
+    return next((choice for choice in choices if choice.value == value), None)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def describe_params(params: dict) -> str:
-    """``{"factor": 4, "kind": "photo"}`` → "×4, photo" in the current language."""
+    """``{"factor": 4, "kind": "photo"}`` → "×4, photo" in the current language: each value by
+    its declared label."""
     parts = []
-    for key, value in (params or {}).items():
-        if key == "factor":
-            parts.append(f"×{value}")
-        else:
-            parts.append(str(PARAMETER_VALUES.get((key, value), f"{PARAMETER_NAMES.get(key, key)} {value}")))
+    for name, value in (params or {}).items():
+        choice = _choice(name, value)
+        parts.append(_lower_first(gettext(choice.label)) if choice else f"{name} {value}")
     return join_list(parts)
 
 

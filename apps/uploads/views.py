@@ -124,22 +124,22 @@ def batch_summary(sent: int, refused: int) -> str:
 @require_GET
 def estimate(request: HttpRequest) -> JsonResponse:
     """How long each operation should take for the photos the visitor has chosen, before they
-    are sent: ``?sizes=1024x768,640x480`` (measured by the browser) plus the upscale options."""
+    are sent: ``?sizes=1024x768,640x480`` (measured by the browser) plus the chosen parameters
+    (each operation reads its own)."""
     sizes = _sizes(request.GET.get("sizes", ""))
     if sizes is None:
         return JsonResponse(
             {"error": _("sizes must be a list of WIDTHxHEIGHT within the pixel limit")}, status=400
         )
-    options = {
-        name: request.GET[name]
-        for name in UploadForm.base_fields
-        if name not in ("photos", "operation") and request.GET.get(name)
-    }
     answer = {}
     rows = {}
-    for name in operations.REGISTRY:
+    for name, operation in operations.REGISTRY.items():
+        chosen = {
+            param.name: request.GET[param.name] for param in operation.params
+            if request.GET.get(param.name)
+        }
         try:
-            params = services.validate_operation(name, options if name == "upscale" else {})
+            params = services.validate_operation(name, chosen)
         except EnhancerError:
             continue
         seconds = sum(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from apps.accounts.models import ApiClient
 from apps.imaging import operations
-from apps.imaging.errors import EnhancerError
 from apps.imaging.picture import Picture
-from apps.uploads import costs
 
 
 @pytest.fixture(autouse=True)
@@ -71,33 +71,30 @@ def _twice(picture: Picture) -> Picture:
     return Picture(rgb, None, picture.bit_depth, picture.format)
 
 
-def _upscale_params(params: dict) -> dict:
-    factor, kind = params.get("factor", 2), params.get("kind", "photo")
-    if factor not in (2, 4) or kind not in ("photo", "art"):
-        raise EnhancerError(EnhancerError.BAD_PARAMS, "factor must be 2 or 4, kind photo or art")
-    return {"factor": factor, "kind": kind}
+def _stand_in(name: str, run) -> operations.Operation:
+    """The registered operation (its parameters, its cost class) running ``run`` instead, at a
+    rate of what really runs: estimates (admission, the compat wait) are of the stand-in."""
+    return replace(
+        operations.get(name), run=run, unavailable_reason=operations.always_available,
+        rates=(operations.Rate(0.1, 1.0),),
+    )
 
 
 STAND_INS = {
-    "improve": operations.Operation(
-        "improve", "Improve",
+    "improve": _stand_in(
+        "improve",
         lambda p, _params, _progress: operations.Result(
             {"improved": p, "colorized_improved": p, "colored": p}, {"bw": True}
         ),
-        outputs=("improved", "colorized_improved", "colored"),
     ),
-    "upscale": operations.Operation(
-        "upscale", "Upscale",
-        lambda p, _params, _progress: operations.Result({"resolved": _twice(p)}),
-        clean_params=_upscale_params, outputs=("resolved",),
+    "upscale": _stand_in(
+        "upscale", lambda p, _params, _progress: operations.Result({"resolved": _twice(p)})
     ),
-    "restore": operations.Operation(
-        "restore", "Restore", lambda p, _params, _progress: operations.Result({"improved": p}),
-        outputs=("improved",),
+    "restore": _stand_in(
+        "restore", lambda p, _params, _progress: operations.Result({"improved": p})
     ),
-    "colorize": operations.Operation(
-        "colorize", "Colorize", lambda p, _params, _progress: operations.Result({"colored": p}),
-        outputs=("colored",),
+    "colorize": _stand_in(
+        "colorize", lambda p, _params, _progress: operations.Result({"colored": p})
     ),
 }
 
@@ -110,12 +107,6 @@ def stand_ins(monkeypatch):
     """
     for name, operation in STAND_INS.items():
         monkeypatch.setitem(operations.REGISTRY, name, operation)
-    # Their cost model too: estimates (admission, the compat wait) are of what really runs.
-    monkeypatch.setattr(
-        costs, "DEFAULTS",
-        [row for row in costs.DEFAULTS if row[0] not in STAND_INS]
-        + [(name, {}, 0.1, 1.0) for name in STAND_INS],
-    )
 
 
 @pytest.fixture
@@ -123,6 +114,5 @@ def no_colorizer(monkeypatch):
     base = STAND_INS["colorize"]
     monkeypatch.setitem(
         operations.REGISTRY, "colorize",
-        operations.Operation(base.name, base.label, base.run, outputs=base.outputs,
-                             unavailable_reason=lambda: "no colorizer model is installed"),
+        replace(base, unavailable_reason=lambda: "no colorizer model is installed"),
     )

@@ -14,7 +14,7 @@ from tests.api.baidu_helpers import call, get_token, without_log_id
 from tests.api.meitu_helpers import post as meitu_post
 from tests.api.meitu_helpers import request_body
 from tests.api.vk_helpers import jpeg, vk_post
-from tests.helpers import SLOW_CPU_COSTS
+from tests.helpers import use_slow_cpu_costs
 from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +24,7 @@ IMPROVE = "/api/v1/photo/improve"
 
 @pytest.fixture(autouse=True)
 def slow_cpu(monkeypatch):
-    monkeypatch.setattr(costs, "DEFAULTS", SLOW_CPU_COSTS + costs.DEFAULTS)
-    monkeypatch.setattr(costs, "_speedup", lambda: 1.0)  # whatever this CPU's probe found
+    use_slow_cpu_costs(monkeypatch)
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from apps.imaging import codec
+from apps.imaging import codec, operations
 from apps.imaging.errors import EnhancerError
-from apps.imaging.upscale import clean_params
 from apps.providers import baidu, meitu, vk
 from apps.uploads import running
 from apps.uploads.models import Job
@@ -24,9 +23,9 @@ def _raised(call) -> EnhancerError:
 @pytest.mark.parametrize(
     ("error", "code", "english"),
     [
-        (lambda: _raised(lambda: clean_params({"factor": 3})), "bad_params", "factor must be 2 or 4, got 3."),
-        (lambda: _raised(lambda: clean_params({"factor": "x"})), "bad_params", "factor must be 2 or 4, got 'x'."),
-        (lambda: _raised(lambda: clean_params({"kind": "oil"})), "bad_params",
+        (lambda: _raised(lambda: operations.get("upscale").clean_params({"factor": 3})), "bad_params", "factor must be 2 or 4, got 3."),
+        (lambda: _raised(lambda: operations.get("upscale").clean_params({"factor": "x"})), "bad_params", "factor must be 2 or 4, got 'x'."),
+        (lambda: _raised(lambda: operations.get("upscale").clean_params({"kind": "oil"})), "bad_params",
          "kind must be 'photo' or 'art', got 'oil'."),
         (lambda: _raised(lambda: codec.inspect(image_bytes(20, 20), codec.Limits())), "image_too_small",
          "The image is 20x20; each side must be at least 48 px."),

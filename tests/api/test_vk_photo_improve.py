@@ -44,7 +44,8 @@ class TestSpecExamples:
         assert (item["status"], item["name"]) == (0, "file")
         assert decoded_size(item["resolved"]) == (192, 128)
         job = Job.objects.get()
-        assert (job.source, job.operation, job.params) == ("vk", "upscale", {"factor": 2, "kind": "photo"})
+        assert (job.source, job.operation) == ("vk", "upscale")
+        assert job.params == {"factor": 2, "kind": "photo", "quality": "best"}  # the engine's default tier
 
     def test_the_incorrect_rfactor_example(self, client, secrets):
         meta = {"mode": ["resolution"], "rfactor": 1010, "rtype": "photo", "images": [{"name": "file"}]}
@@ -77,7 +78,7 @@ def test_both_modes_and_several_images_answer_per_mode_and_per_name(client, secr
     assert [item["name"] for item in body["improve"]] == ["a", "b"]
     assert [item["name"] for item in body["resolution"]] == ["a", "b"]
     assert Job.objects.filter(source="vk").count() == 4
-    assert Job.objects.get(operation="upscale", input_name="b.jpg").params == {"factor": 4, "kind": "art"}
+    assert Job.objects.get(operation="upscale", input_name="b.jpg").params == {"factor": 4, "kind": "art", "quality": "best"}
 
 
 @pytest.mark.django_db

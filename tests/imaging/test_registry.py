@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
+
+import pytest
 
 from apps.imaging import operation, operations
+from apps.imaging.errors import EnhancerError
 
 
 def test_the_registry_holds_exactly_the_named_operations():
@@ -42,3 +46,23 @@ def test_the_leaf_module_is_light():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_declaration_mistake_fails_at_import_not_in_a_request():
+    with pytest.raises(ValueError, match="default"):
+        operation.Param("factor", (operation.Choice(2, "×2"),), 4, "Factor")
+    with pytest.raises(ValueError, match="every choice"):
+        operation.Param("factor", (operation.Choice(2, "×2"), operation.Choice("4", "×4")), 2, "Factor")
+    with pytest.raises(ValueError, match="lower-cased"):
+        operation.Param("kind", (operation.Choice("Photo", "Photo"),), "Photo", "Kind")
+
+
+def test_an_operation_checks_what_one_declaration_cannot_say():
+    def no_big_art(params: dict) -> None:
+        if (params["factor"], params["kind"]) == (4, "art"):
+            raise EnhancerError(EnhancerError.BAD_PARAMS, "art goes up by 2 only here")
+
+    art = replace(operations.get("upscale"), check=no_big_art)
+    assert art.clean_params({"kind": "art", "factor": "2"}) == {"factor": 2, "kind": "art", "quality": "best"}
+    with pytest.raises(EnhancerError, match="by 2 only"):
+        art.clean_params({"kind": " Art "})

@@ -53,7 +53,7 @@ class FakeNetwork:
     ],
 )
 def test_clean_params_accepts(params, expected):
-    assert upscale.clean_params(params) == expected
+    assert operations.get("upscale").clean_params(params) == expected
 
 
 @pytest.mark.parametrize(

@@ -12,12 +12,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.imaging import restore
+from apps.imaging import operations, restore
 from apps.imaging.errors import EnhancerError
 from apps.uploads import costs, queue
 from apps.uploads.models import Job, OperationCost
 from apps.uploads.operation_text import wait_text
-from tests.helpers import SLOW_CPU_COSTS, image_bytes
+from tests.helpers import image_bytes, use_slow_cpu_costs
 from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def slow_cpu(monkeypatch):
-    monkeypatch.setattr(costs, "DEFAULTS", SLOW_CPU_COSTS + costs.DEFAULTS)
-    monkeypatch.setattr(costs, "_speedup", lambda: 1.0)  # whatever this CPU's probe found
+    use_slow_cpu_costs(monkeypatch)
 
 
 @pytest.fixture
@@ -90,10 +89,8 @@ def test_new_parameters_get_their_own_key_and_the_closest_default():
 
 
 def test_tiers_running_the_same_network_share_one_estimate():
-    from apps.imaging import upscale
-
     def cleaned(**params):
-        params = upscale.clean_params(params)
+        params = operations.get("upscale").clean_params(params)
         return costs.plan("upscale", params, 1000, 1000)
 
     x2_best, x2_fast = cleaned(factor=2, quality="best"), cleaned(factor=2, quality="fast")
@@ -242,9 +239,9 @@ def test_the_refusal_reads_in_russian_with_what_would_fit(alice_client, alice, s
         reverse("uploads:new"), {"photos": [photo], "operation": "upscale", "factor": 4, "kind": "photo"}
     )
     text = html.unescape(response.content.decode())
-    assert "Увеличение (×4, фотография, наилучшее качество) этой фотографии 800×600 заняло бы здесь около" in text
+    assert "Увеличение (×4, фотография, наилучшее) этой фотографии 800×600 заняло бы здесь около" in text
     assert "а задания останавливаются через 2 мин. Уложится: фотография поменьше, не больше" in text
-    assert "; или увеличение в 2 раза при этом размере (около" in text
+    assert "; или Увеличение (×2, фотография, наилучшее) при этом размере (около" in text
     for english in ("would take", "jobs are stopped", "What would fit", "a smaller photo", "at this size"):
         assert english not in text
 

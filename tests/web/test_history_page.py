@@ -9,9 +9,8 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from apps.imaging import codec
+from apps.imaging import codec, operations
 from apps.imaging.errors import EnhancerError
-from apps.imaging.upscale import clean_params
 from apps.providers import vk
 from apps.providers.http import produced
 from apps.uploads import running
@@ -124,8 +123,8 @@ def test_a_failed_jobs_message_is_translated_when_shown(alice_client, alice, lan
 @pytest.mark.parametrize(
     ("error", "russian"),
     [
-        (lambda: _raised(lambda: clean_params({"factor": 3})),
-         "Коэффициент увеличения должен быть 2 или 4, а не 3."),
+        (lambda: _raised(lambda: operations.get("upscale").clean_params({"factor": 3})),
+         "Во сколько раз увеличить: допустимо 2 или 4, получено 3."),
         (lambda: vk._envelope_error(400, "invalid image size"),
          "Ошибка сервиса VK Cloud Vision: invalid image size"),
         (lambda: _raised(lambda: produced("Baidu image-process", "improved", b"not a picture")),

@@ -134,3 +134,11 @@ def test_estimate_answers_any_query_without_a_server_error(alice_client, sizes, 
     response = alice_client.get(reverse("uploads:estimate"), query)
     assert response.status_code in (200, 400)
     assert response["Content-Type"] == "application/json"
+
+
+def test_the_declared_parameters_are_offered_in_the_visitors_language(alice_client):
+    html = alice_client.get(reverse("uploads:new"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    upscale = html.split('<fieldset class="params" data-for="upscale">')[1].split("</fieldset>")[0]
+    for text in ("Параметры: Увеличение", "Во сколько раз увеличить", "Рисунок / графика", "Быстрое"):
+        assert text in upscale
+    assert '<option value="4" selected>×4</option>' in upscale
