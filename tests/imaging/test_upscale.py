@@ -582,3 +582,12 @@ def test_progress_moves_while_one_long_window_runs(tmp_path, monkeypatch):
         assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
     assert ov_graph.seconds_per_pixel > 0
     assert max(v for v in second if v < 1.0) <= 0.95  # a guess never reaches the end early
+
+
+def test_a_window_slower_than_expected_still_moves_the_bar_and_never_ends_early():
+    ratios = [i / 10 for i in range(0, 100)]
+    shares = [upscale._share(r) for r in ratios]
+    assert shares[:9] == ratios[:9]  # on time: linear
+    assert all(b > a for a, b in zip(shares, shares[1:], strict=False))  # always moving
+    assert all(share < 1 for share in shares)
+    assert abs(upscale._share(1.0) - 0.9) < 1e-9 and abs(upscale._share(0.8 + 1e-9) - 0.8) < 1e-6
