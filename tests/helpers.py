@@ -162,13 +162,13 @@ def image_bytes(width: int = 96, height: int = 64, fmt: str = "PNG", mode: str =
 # the engine's own (ties go to the earlier rate), so tests of admission refuse the sizes they
 # choose whatever the engine's declared rates become.
 SLOW_CPU_COSTS = (
-    Rate(3.0, 90.0, {"kind": "art", "factor": "2"}, network=True),
-    Rate(3.0, 90.0, {"kind": "art", "factor": "4"}, network=True),
-    Rate(5.0, 730.0, network=True),
-    Rate(5.0, 190.0, {"factor": "2"}, network=True),
-    Rate(3.0, 60.0, {"quality": "fast"}, network=True),
+    Rate(3.0, 90.0, {"kind": "art", "factor": "2"}, network="art-x2"),
+    Rate(3.0, 90.0, {"kind": "art", "factor": "4"}, network="art-x4"),
+    Rate(5.0, 730.0, network="photo-x4"),
+    Rate(5.0, 190.0, {"factor": "2"}, network="fast-x2"),
+    Rate(3.0, 60.0, {"quality": "fast"}, network="fast-x4"),
     # Photo x2 runs SPAN x2 in both tiers: one key (upscale.work), one rate.
-    Rate(5.0, 190.0, {"quality": "fast", "factor": "2"}, network=True),
+    Rate(5.0, 190.0, {"quality": "fast", "factor": "2"}, network="fast-x2"),
 )
 
 
@@ -181,4 +181,4 @@ def use_slow_cpu_costs(monkeypatch) -> None:
     monkeypatch.setitem(
         operations.REGISTRY, "upscale", replace(upscale, rates=SLOW_CPU_COSTS + upscale.rates)
     )
-    monkeypatch.setattr(costs, "_speedup", lambda: 1.0)  # whatever this CPU's probe found
+    monkeypatch.setattr(costs, "_speedup", lambda _network: 1.0)  # whatever this CPU's probe found

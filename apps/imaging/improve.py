@@ -79,8 +79,8 @@ OPERATION = Operation(
     # restore's rates, plus colorize's where it may colorize.
     rates=(
         Rate(0.5, 4.0, {"path": "classical"}),
-        Rate(5.0, 150.0, {"path": "network"}, network=True),
+        Rate(5.0, 150.0, {"path": "network"}, network="photo-x4"),
         Rate(2.5, 5.0, {"path": "classical+colorize"}),
-        Rate(7.0, 160.0, {"path": "network+colorize"}, network=True),
+        Rate(7.0, 160.0, {"path": "network+colorize"}, network="photo-x4"),
     ),
 )

@@ -141,8 +141,9 @@ class Rate:
     overhead: float
     per_megapixel: float
     when: Mapping[str, str] = field(default_factory=dict)
-    # A super-resolution network's float32 rate: divided by this CPU's measured speed-up.
-    network: bool = False
+    # The network (networks.MODELS key) whose float32 rate this is: divided by how much faster
+    # that network runs here. Empty for work without a super-resolution network.
+    network: str = ""
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,6 @@ OPERATION = Operation(
     # NETWORK_MAX_PIXELS.
     rates=(
         Rate(0.5, 4.0, {"path": "classical"}),
-        Rate(5.0, 150.0, {"path": "network"}, network=True),
+        Rate(5.0, 150.0, {"path": "network"}, network=NETWORK_KEY),
     ),
 )

@@ -524,11 +524,11 @@ OPERATION = Operation(
     # them further. Photo x2 and the fast tier run SPAN (3-4 s per MP in bf16). Ties go to the
     # earlier rate, so art (whatever the tier) comes before the photo rates.
     rates=(
-        Rate(3.0, 90.0, {"kind": "art", "factor": "2"}, network=True),
-        Rate(3.0, 90.0, {"kind": "art", "factor": "4"}, network=True),
-        Rate(5.0, 150.0, network=True),
-        Rate(3.0, 10.0, {"factor": "2"}, network=True),
-        Rate(3.0, 10.0, {"quality": "fast"}, network=True),
-        Rate(3.0, 10.0, {"quality": "fast", "factor": "2"}, network=True),
+        Rate(3.0, 90.0, {"kind": "art", "factor": "2"}, network="art-x2"),
+        Rate(3.0, 90.0, {"kind": "art", "factor": "4"}, network="art-x4"),
+        Rate(5.0, 150.0, network="photo-x4"),
+        Rate(3.0, 10.0, {"factor": "2"}, network="fast-x2"),
+        Rate(3.0, 10.0, {"quality": "fast"}, network="fast-x4"),
+        Rate(3.0, 10.0, {"quality": "fast", "factor": "2"}, network="fast-x2"),
     ),
 )

@@ -111,11 +111,11 @@ def default_cost(operation: str, key_params: dict[str, str]) -> tuple[float, flo
     if best is None:
         return FALLBACK
     if best.network and "provider" not in key_params:
-        return best.overhead, best.per_megapixel / _speedup()
+        return best.overhead, best.per_megapixel / _speedup(best.network)
     return best.overhead, best.per_megapixel
 
 
-def _speedup() -> float:
+def _speedup(_network: str) -> float:
     from apps.imaging import runtimes
 
     return runtimes.known_speedup()

@@ -107,7 +107,7 @@ def test_tiers_running_the_same_network_share_one_estimate():
 def test_network_defaults_follow_the_measured_speedup(monkeypatch):
     slow = costs.plan("upscale", {"factor": 4, "kind": "photo", "quality": "best"}, 1000, 1000)
     light = costs.plan("dehaze", {}, 1000, 1000)
-    monkeypatch.setattr(costs, "_speedup", lambda: 2.0)
+    monkeypatch.setattr(costs, "_speedup", lambda _network: 2.0)
     fast = costs.plan("upscale", {"factor": 4, "kind": "photo", "quality": "best"}, 1000, 1000)
     assert fast.estimate_seconds == pytest.approx(5.0 + (slow.estimate_seconds - 5.0) / 2)
     assert costs.plan("dehaze", {}, 1000, 1000).estimate_seconds == light.estimate_seconds
