@@ -186,7 +186,7 @@ def int8_line() -> str:
     verdict = "passed" if result["passed"] else "**refused**"
     return (
         f"int8 (NNCF {result.get('nncf')}, {result.get('calibration_tiles')} calibration crops, "
-        f"kept in float: {', '.join(result.get('kept_float', []))}): worst held-out tile "
+        f"{len(result.get('kept_float', []))} convolutions kept in float): worst held-out tile "
         f"{result['psnr_min']} dB against float32 (tiles: {result.get('psnr_tiles')}), bar "
         f"{result['bar']} dB: {verdict}."
     )
@@ -278,6 +278,8 @@ def tile_times(repeats: int, lines: list[str]) -> None:
     configs = [("ncnn", "f32"), ("onnxruntime", "f32"), ("openvino", "f32")]
     if runtimes.native_bf16():
         configs.append(("openvino", "bf16"))
+    if _int8_gated():
+        configs.append(("openvino", "int8"))
     for runtime, precision in configs:
         network = networks.load("photo-x4", runtime, precision)
         runs[f"x4plus {runtime} {precision}"] = network.run
@@ -381,7 +383,7 @@ def context(lines: list[str]) -> None:
         "| --- | --- | --- | --- | --- |",
     ]
     untiled = {}
-    precisions = ["f32", "bf16"] if runtimes.native_bf16() else ["f32"]
+    precisions = precisions_here()
     for precision in precisions:
         network = networks.load("photo-x4", "openvino", precision)
         original = list(network.stages)
@@ -394,16 +396,15 @@ def context(lines: list[str]) -> None:
                 f"{np.percentile(diff, 99.99):.2f}/255 | {diff.mean():.3f}/255 |"
             )
         network.stages[:] = original
-    if "bf16" in untiled:
-        diff = np.abs(untiled["bf16"] - untiled["f32"]) * 255
-        lines += [
-            "",
-            f"bf16 itself, untiled, against float32 untiled: max {diff.max():.2f}/255, "
-            f"PSNR {psnr(untiled['bf16'], untiled['f32']):.1f} dB — tiling in bf16 adds nothing "
-            "beyond bf16's own rounding.",
-        ]
+    lines.append("")
+    for precision in precisions[1:]:
+        diff = np.abs(untiled[precision] - untiled["f32"]) * 255
+        lines.append(
+            f"- {precision} itself, untiled, against float32 untiled: max {diff.max():.2f}/255, "
+            f"PSNR {psnr(untiled[precision], untiled['f32']):.1f} dB."
+        )
     spec = networks.MODELS["photo-x4"]
-    chosen = runtimes.precision_for("openvino")
+    chosen = networks.precision_choice("photo-x4", "openvino")[0]
     trunk_bytes = networks._memory(spec.trunk_bytes_per_pixel, "openvino", chosen)
     lines += ["", f"Context computed on top of the image (trunk, 68 px; {chosen}, "
               f"{trunk_bytes} B per window pixel, measured with VmHWM) by memory budget:", ""]
