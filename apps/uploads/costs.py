@@ -57,9 +57,11 @@ MAX_STEP = 4.0
 # Measured through the CLI on a 2-core EPYC (docs/benchmarks.md): contrast 0.06 s and dehaze
 # 0.23 s per MP; Real-ESRGAN x4plus 63 s per input MP with OpenVINO bf16, about twice that in
 # fp32 on a CPU without bf16. The network rows hold the float32 rates of such a CPU, divided by
-# how much faster the arithmetic chosen here ran the precision probe (runtimes.known_speedup:
-# 2x on a Xeon with AMX, where x4plus itself runs 5x faster), so nothing that fits is refused
-# on either, and each machine's own jobs pull them further. Photo x2 and the fast tier run SPAN
+# how much faster the network runs here (networks.known_speedup: the float arithmetic's probe
+# gain — 2x on a Xeon with AMX, where x4plus itself runs 5x faster — times, for x4plus, its
+# gated int8 trunk's gain over that float, timed when the graph was made: 1.5-2.3x on the
+# Zen 5 EPYC), so nothing that fits is refused on either, and each machine's own jobs pull
+# them further. Photo x2 and the fast tier run SPAN
 # (3-4 s per MP in bf16). restore's network path is x4plus on photos of at most 0.3 MP.
 # Ties go to the earlier row, so art (whatever the tier) comes before the photo rows.
 DEFAULTS: list[tuple[str, dict[str, str], float, float]] = [
@@ -176,16 +178,31 @@ def default_cost(operation: str, key_params: dict[str, str]) -> tuple[float, flo
                 best, best_size = (overhead, rate), len(match)
     if best is None:
         return FALLBACK
-    network = "provider" not in key_params and (
-        operation == "upscale" or key_params.get("path", "").startswith("network")
-    )
-    return (best[0], best[1] / _speedup()) if network else best
+    speedup = _speedup(operation, key_params)
+    return (best[0], best[1] / speedup) if speedup else best
 
 
-def _speedup() -> float:
-    from apps.imaging import runtimes
+def _speedup(operation: str, key_params: dict[str, str]) -> float | None:
+    """How many times faster than float32 the network a cost key runs goes here
+    (networks.known_speedup: x4plus may run int8, the others bf16); None where no network runs
+    here."""
+    from apps.imaging import networks, restore, runtimes, upscale
 
-    return runtimes.known_speedup()
+    if "provider" in key_params:
+        return None
+    if operation in ("restore", "improve"):
+        network = key_params.get("path", "").startswith("network") and restore.NETWORK_KEY
+    elif operation == "upscale":
+        factor = key_params.get("factor", "4")
+        route = upscale.ROUTES.get((key_params.get("kind", "photo"),
+                                    int(factor) if factor.isdigit() else 0,
+                                    key_params.get("quality", "best")))
+        if route is None:  # parameters not cleaned: some network, the float choice's speed
+            return runtimes.known_speedup()
+        network = route.network
+    else:
+        return None
+    return networks.known_speedup(network) if network else None
 
 
 def cost_row(key: str) -> OperationCost:

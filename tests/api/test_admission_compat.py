@@ -25,7 +25,7 @@ IMPROVE = "/api/v1/photo/improve"
 @pytest.fixture(autouse=True)
 def slow_cpu(monkeypatch):
     monkeypatch.setattr(costs, "DEFAULTS", SLOW_CPU_COSTS + costs.DEFAULTS)
-    monkeypatch.setattr(costs, "_speedup", lambda: 1.0)  # whatever this CPU's probe found
+    monkeypatch.setattr(costs, "_speedup", lambda operation, params: 1.0)  # whatever this CPU's probe found
 
 
 @pytest.fixture
