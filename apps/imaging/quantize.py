@@ -38,7 +38,6 @@ from . import model_files
 log = logging.getLogger(__name__)
 
 PSNR_BAR = 40.0  # dB against float32, on tiles not used for calibration
-INT8_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
 def nncf_missing() -> str | None:

@@ -27,6 +27,7 @@ from .config import PRECISION_ENV, config
 log = logging.getLogger(__name__)
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+INT8_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
 def threads() -> int:
@@ -95,8 +96,6 @@ def probe_key() -> str:
 
 def int8_hardware() -> bool:
     """True where the CPU has int8 dot-product instructions (VNNI, AMX int8)."""
-    from .quantize import INT8_FLAGS
-
     return any(flag in cpu_flags() for flag in INT8_FLAGS)
 
 
