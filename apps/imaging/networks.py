@@ -145,8 +145,8 @@ def int8_speed(verdict: dict, runtime: str) -> dict:
     """How fast the int8 trunk and the float choice ran here: the trunk itself, timed when it
     was made on this CPU (quantize._race), else the probe's block of convolutions."""
     precision = runtimes.precision_for(runtime)
-    race = verdict.get("speed") or {}
-    if race.get("cpu") == runtimes.probe_key() and race.get("float") == precision:
+    race = _timed_here(verdict, precision)
+    if race is not None:
         return {"source": "trunk", "unit": "s", "int8": race["int8_s"],
                 "float": race["float_s"]}
     timings = runtimes.probe()
@@ -167,13 +167,19 @@ def known_speedup(key: str) -> float:
     if (not result or not result.get("passed") or not runtimes.int8_hardware()
             or runtimes.runtime_name() != "openvino" or config().precision in ("bf16", "f32")):
         return speedup
-    race = result.get("speed") or {}
-    arithmetic = "bf16" if speedup > 1.0 else "f32"
-    if race.get("cpu") != runtimes.probe_key() or race.get("float") != arithmetic:
-        return speedup
-    if config().precision != "int8" and not runtimes.pays(race["int8_s"], race["float_s"]):
+    race = _timed_here(result, "bf16" if speedup > 1.0 else "f32")
+    if race is None or (config().precision != "int8"
+                        and not runtimes.pays(race["int8_s"], race["float_s"])):
         return speedup
     return speedup * race["float_s"] / race["int8_s"]
+
+
+def _timed_here(verdict: dict, precision: str) -> dict | None:
+    """The int8 trunk's race against ``precision`` stored in its verdict, where it was run on
+    this CPU (quantize._race); None otherwise."""
+    race = verdict.get("speed") or {}
+    here = race.get("cpu") == runtimes.probe_key() and race.get("float") == precision
+    return race if here else None
 
 
 def precision_choice(key: str, runtime: str | None = None) -> tuple[str, str]:

@@ -218,7 +218,7 @@ def build(
     return result
 
 
-def _race(float_run, int8_run, tile: np.ndarray, precision: str, rounds: int = 2) -> dict:
+def _race(float_run, int8_run, tile: np.ndarray, precision: str, rounds: int = 3) -> dict:
     """Best-of seconds of the trunk in the float choice and in int8 on one tile, alternated, on
     this CPU (``cpu``: runtimes.probe_key). The probe's block of convolutions is all int8; the
     trunk keeps some float, and on an AMX Xeon its int8 was no faster than bf16."""

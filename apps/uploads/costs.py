@@ -61,8 +61,8 @@ MAX_STEP = 4.0
 # gain — 2x on a Xeon with AMX, where x4plus itself runs 5x faster — times, for x4plus, its
 # gated int8 trunk's gain over that float, timed when the graph was made: 1.5-2.3x on the
 # Zen 5 EPYC), so nothing that fits is refused on either, and each machine's own jobs pull
-# them further. Photo x2 and the fast tier run SPAN
-# (3-4 s per MP in bf16). restore's network path is x4plus on photos of at most 0.3 MP.
+# them further. Photo x2 and the fast tier run SPAN (3-4 s per MP in bf16). restore's network
+# path is x4plus on photos of at most 0.3 MP.
 # Ties go to the earlier row, so art (whatever the tier) comes before the photo rows.
 DEFAULTS: list[tuple[str, dict[str, str], float, float]] = [
     ("contrast", {}, 0.2, 0.15),
