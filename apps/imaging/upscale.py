@@ -518,10 +518,11 @@ OPERATION = Operation(
     unavailable_reason=unavailable_reason, outputs=("resolved",), work=work, heavy_in_cloud=True,
     # Real-ESRGAN x4plus: 63 s per input MP with OpenVINO bf16 on a 2-core EPYC, about twice
     # that in fp32 on a CPU without bf16 (docs/benchmarks.md). These are the float32 rates of
-    # such a CPU; costs divides them by how much faster the arithmetic chosen here ran the
-    # precision probe (runtimes.known_speedup: 2x on a Xeon with AMX, where x4plus itself runs
-    # 5x faster), so nothing that fits is refused on either, and each machine's own jobs pull
-    # them further. Photo x2 and the fast tier run SPAN (3-4 s per MP in bf16). Ties go to the
+    # such a CPU; costs divides them by how much faster the network runs here
+    # (networks.known_speedup: the float arithmetic's probe gain, 2x on a Xeon with AMX, where
+    # x4plus itself runs 5x faster; times, for x4plus, its gated int8 trunk's gain over that
+    # float, timed when the graph was made: 1.5-2.3x on a Zen 5 EPYC), so nothing that fits is
+    # refused on either, and each machine's own jobs pull them further. Photo x2 and the fast tier run SPAN (3-4 s per MP in bf16). Ties go to the
     # earlier rate, so art (whatever the tier) comes before the photo rates.
     rates=(
         Rate(3.0, 90.0, {"kind": "art", "factor": "2"}, network="art-x2"),

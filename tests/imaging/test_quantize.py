@@ -66,6 +66,7 @@ def test_a_well_conditioned_network_passes_the_gate_and_is_stored(tmp_path):
     result = _build(tmp_path, 1.0)
     assert result["passed"] and result["psnr_min"] >= quantize.PSNR_BAR
     assert len(result["kept_float"]) == 2  # the first and last convolutions stay float
+    assert set(result["speed"]) == {"cpu", "float", "float_s", "int8_s"}
     trunk = tmp_path / "tiny1-trunk.onnx"
     assert quantize.verdict(trunk)["passed"] is True and quantize.paths(trunk)[0].is_file()
 
@@ -113,3 +114,64 @@ def test_a_gated_int8_trunk_upscales_a_photo_through_the_tiled_path(tmp_path, mo
     reference = upscale.run_tiled(photo, network(float32), 2, tile=40)
     assert out.shape == (160, 144, 3)
     assert quantize.psnr(reference, out) >= quantize.PSNR_BAR
+
+
+def _dense_block(path) -> None:
+    """RRDBNet's block in small: a stream s (8 channels), two dense convolutions reading
+    concatenations of s and their predecessors, the last one written back as s + 0.2 * out."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(1)
+    shapes = {"w0": (8, 3), "w1": (4, 8), "w2": (4, 12), "w3": (8, 16), "w4": (3, 8)}
+    inits = [numpy_helper.from_array(rng.standard_normal((*shape, 3, 3)).astype(np.float32) * 0.1,
+                                     name) for name, shape in shapes.items()]
+    inits.append(numpy_helper.from_array(np.array(0.2, np.float32), "scale"))
+    nodes = [
+        helper.make_node("Conv", ["x", "w0"], ["s"], pads=[1] * 4),
+        helper.make_node("Conv", ["s", "w1"], ["c1"], pads=[1] * 4),
+        helper.make_node("LeakyRelu", ["c1"], ["d1"], alpha=0.2),
+        helper.make_node("Concat", ["s", "d1"], ["sd1"], axis=1),
+        helper.make_node("Conv", ["sd1", "w2"], ["c2"], pads=[1] * 4),
+        helper.make_node("LeakyRelu", ["c2"], ["d2"], alpha=0.2),
+        helper.make_node("Concat", ["s", "d1", "d2"], ["sd2"], axis=1),
+        helper.make_node("Conv", ["sd2", "w3"], ["c3"], pads=[1] * 4, name="out"),
+        helper.make_node("Mul", ["c3", "scale"], ["scaled"]),
+        helper.make_node("Add", ["s", "scaled"], ["stream"]),
+        helper.make_node("Conv", ["stream", "w4"], ["y"], pads=[1] * 4),
+    ]
+    graph = helper.make_graph(
+        nodes, "dense", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "h", "w"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, "h", "w"])], inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path.write_bytes(model.SerializeToString())
+
+
+def test_dense_blocks_are_split_at_the_stream_and_the_stream_stays_float(tmp_path):
+    import onnx
+    import openvino as ov
+
+    trunk = tmp_path / "dense-trunk.onnx"
+    _dense_block(trunk)
+    rewritten = onnx.load(str(trunk))
+    # Only the convolution reading (s, d1, d2) is split; it writes back into the 8-channel stream.
+    assert quantize.split_stream_inputs(rewritten) == ["out" + quantize.STREAM_SUFFIX]
+    core = ov.Core()
+    tile = _photos()[2][:40, :40].transpose(2, 0, 1)[None].copy()
+
+    def infer(model) -> np.ndarray:
+        return core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})(tile)[0]
+
+    split = core.read_model(rewritten.SerializeToString(), b"")
+    np.testing.assert_allclose(infer(split), infer(str(trunk)), atol=1e-5)
+
+    quantized, keep = quantize.quantize(trunk, quantize.calibration_crops(_photos(), 6, 32))
+    assert any(name.startswith("out" + quantize.STREAM_SUFFIX) for name in keep)
+    fed_by_quantizers = [
+        op.get_friendly_name() for op in quantized.get_ordered_ops()
+        if op.get_type_name() == "Add"
+        and any(i.get_source_output().get_node().get_type_name() == "FakeQuantize"
+                for i in op.inputs())
+    ]
+    assert fed_by_quantizers == []
+    assert any(op.get_type_name() == "FakeQuantize" for op in quantized.get_ordered_ops())

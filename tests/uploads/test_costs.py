@@ -22,6 +22,8 @@ from tests.uploads.factories import make_job
 
 pytestmark = pytest.mark.django_db
 
+MEASURED_SPEEDUP = costs._speedup
+
 
 @pytest.fixture(autouse=True)
 def slow_cpu(monkeypatch):
@@ -111,6 +113,27 @@ def test_network_defaults_follow_the_measured_speedup(monkeypatch):
     fast = costs.plan("upscale", {"factor": 4, "kind": "photo", "quality": "best"}, 1000, 1000)
     assert fast.estimate_seconds == pytest.approx(5.0 + (slow.estimate_seconds - 5.0) / 2)
     assert costs.plan("dehaze", {}, 1000, 1000).estimate_seconds == light.estimate_seconds
+
+
+def test_a_job_refused_in_float_fits_once_int8_is_used_here(monkeypatch, settings):
+    """x4plus (photo x4 best, restore's network) follows its own int8 gain; the other
+    networks keep the float choice's."""
+    from apps.imaging import networks
+
+    settings.ENHANCER_JOB_SOFT_TIME_LIMIT = 900
+    monkeypatch.setattr(costs, "_speedup", MEASURED_SPEEDUP)
+    gains = {"photo-x4": 1.75}
+    monkeypatch.setattr(networks, "known_speedup", lambda key: gains.get(key, 1.75))
+    photo = {"factor": 4, "kind": "photo", "quality": "best"}
+    with pytest.raises(EnhancerError):  # 730 s/MP / 1.75: 1.23 MP fit, not 2.4
+        costs.admit("upscale", photo, [_info(1800, 1350)])
+    fast = costs.plan("upscale", {**photo, "quality": "fast"}, 1000, 1000).estimate_seconds
+    gains["photo-x4"] = 4.0  # the gated int8 trunk, timed here
+    assert costs.admit("upscale", photo, [_info(1800, 1350)])
+    assert costs.plan("upscale", {**photo, "quality": "fast"}, 1000, 1000).estimate_seconds == fast
+    restore = costs.default_cost("restore", {"path": "network"})
+    gains["photo-x4"] = 1.0
+    assert costs.default_cost("restore", {"path": "network"})[1] == restore[1] * 4.0
 
 
 def test_the_time_left_counts_down_with_the_clock_and_the_bar(alice):
