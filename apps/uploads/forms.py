@@ -3,9 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 from apps.common.forms import MultipleFileField
 from apps.common.images import Refused, validate_uploads
