@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from . import networks
+from . import networks, runtimes
 from .config import MEMORY_BUDGET_ENV, config
 from .errors import EnhancerError, gettext_noop
 from .operation import Choice, Operation, Param, Rate, Result, Work
@@ -45,11 +45,13 @@ from .progress import Progress, ignore, scaled
 
 MIN_CORE = 16  # smallest tile centre: below this the context dominates the work
 
-# A 2-core worker runs one heavy job at a time (it takes both cores); with 4 GB that job's upscale
-# may use 3 GiB in all. At 3 GiB a 1 MP photo at x4 (16 MP out) runs RRDBNet's trunk in two
-# windows: 14 % of context computed on top of the image (measured peak 2.4 GiB), where 2 GiB
-# needs four (29 %). The runtime, the weights and the process take about RUNTIME_OVERHEAD.
-DEFAULT_MEMORY_BUDGET = 3 * 2**30
+# A worker runs one heavy job at a time (it takes every core), so by default that job's upscale
+# may use a quarter of the machine's memory, and at least 3 GiB. Each trunk window recomputes
+# 68 px of context around it (int8 on a Zen 5 EPYC, 3,200 B per window pixel): at 3 GiB a
+# 1 MP photo at x4 takes two windows (14 % on top of the image), a 2000x2000 one 2x5 (36 %); at
+# 6 GiB (a 24 GiB machine) one window and 2x2 (14 %). The runtime, the weights and the process
+# take about RUNTIME_OVERHEAD.
+MIN_DEFAULT_MEMORY_BUDGET = 3 * 2**30
 RUNTIME_OVERHEAD = 400 * 2**20
 MIN_WINDOW_PIXELS = 128 * 128
 
@@ -76,11 +78,17 @@ NETWORKS = {
 }
 
 
+def default_memory_budget() -> int:
+    """A quarter of the machine's memory (its cgroup limit where lower), at least 3 GiB."""
+    return max(MIN_DEFAULT_MEMORY_BUDGET, (runtimes.machine_memory() or 0) // 4)
+
+
 def memory_budget() -> int:
-    """Bytes one upscale may use: ``ENHANCER_MEMORY_BUDGET`` ("1.5GiB", "800MB", bytes)."""
+    """Bytes one upscale may use: ``ENHANCER_MEMORY_BUDGET`` ("1.5GiB", "800MB", bytes), else
+    :func:`default_memory_budget`."""
     text = config().memory_budget
     if not text:
-        return DEFAULT_MEMORY_BUDGET
+        return default_memory_budget()
     match = re.fullmatch(r"(?i)(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)", text)
     if not match:
         raise EnhancerError(

@@ -213,13 +213,34 @@ def test_blow_ups_are_replaced_by_bicubic_and_nothing_else_changes():
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("", upscale.DEFAULT_MEMORY_BUDGET), ("1.5GiB", 3 * 2**29), ("800MB", 800_000_000),
+    [("", 6 * 2**30), ("1.5GiB", 3 * 2**29), ("800MB", 800_000_000),
      ("3G", 3 * 2**30), ("123456789", 123456789)],
 )
 def test_memory_budget_setting(monkeypatch, text, expected):
+    monkeypatch.setattr(runtimes, "machine_memory", lambda: 24 * 2**30)
     monkeypatch.setenv(config.MEMORY_BUDGET_ENV, text)
     config.config.cache_clear()
     assert upscale.memory_budget() == expected
+
+
+@pytest.mark.parametrize("machine, expected", [(24 * 2**30, 6 * 2**30), (8 * 2**30, 3 * 2**30),
+                                               (None, 3 * 2**30)])
+def test_the_default_budget_is_a_quarter_of_the_machine_and_at_least_3_gib(
+        monkeypatch, machine, expected):
+    monkeypatch.setattr(runtimes, "machine_memory", lambda: machine)
+    assert upscale.default_memory_budget() == expected
+
+
+def test_a_container_s_memory_limit_lowers_the_machine_memory(tmp_path, monkeypatch):
+    physical = runtimes.machine_memory.__wrapped__()
+    assert physical > 2**28
+    unlimited, limited = tmp_path / "memory.max", tmp_path / "memory.limit_in_bytes"
+    unlimited.write_text("max\n")  # cgroup v2 without a limit
+    monkeypatch.setattr(runtimes, "CGROUP_MEMORY_LIMITS", (str(unlimited), str(tmp_path / "none")))
+    assert runtimes.machine_memory.__wrapped__() == physical
+    limited.write_text(f"{2**30}\n")
+    monkeypatch.setattr(runtimes, "CGROUP_MEMORY_LIMITS", (str(unlimited), str(limited)))
+    assert runtimes.machine_memory.__wrapped__() == 2**30
 
 
 def test_a_bad_memory_budget_is_refused_loudly(monkeypatch):
