@@ -377,6 +377,7 @@ def megapixels(folder: Path, sizes: list[int], lines: list[str]) -> None:
                         f"{small:.1f} ({small / seconds - 1:+.0%}) | "
                         f"{small_peak / 2**30:.2f} GiB | — |"
                     )
+    lines.append("")
     lines.append(f"Default memory budget here: {upscale.default_memory_budget() / 2**30:.1f} GiB "
                  "(a quarter of the machine's, at least 3 GiB).")
     lines.append("")
@@ -573,23 +574,30 @@ def quality(size: int, lines: list[str]) -> None:
 
 NOTES = """### What the numbers decided
 
-- **Goals of issue 18, measured 2026-12-04 on a 2-core AMD EPYC (Zen 5: `avx512_bf16`,
-  `avx512_vnni`, no AMX; the CPU the issue was filed on), shared with other jobs (load 1.4-3.9
-  during the run).** CLI x4 `best` on 384x384 against the PyTorch fp32 forward pass: **6.87x**
-  with the gated int8 trunk, the automatic choice here (goal 6x; 4.2x in bf16 when the issue was
-  filed, 5.4x in bf16 in this run), 41.1 dB away from the border and 41.3 dB whole (goal 40 dB).
-  Forced to float32: 2.85x (goal 2.5x); a CPU with VNNI but no bf16 would run the int8 trunk
-  with the rest in float32, which ran the trunk 2.2x faster than OpenVINO float32 here
-  (`ENHANCER_UPSCALE_PRECISION` cannot force that mix on a bf16 CPU; measured on the trunk
-  graph directly, 128 px tile, load 3.6). No AVX2-only CPU was at hand. 1 MP x4 `best`: 115.6 s
-  in this run (load ~3, both cores shared), see the side-by-side line below: **not met** (goal
-  30 s). The trunk is ~16.7 M MAC per input pixel: 1 MP plus 14 % context is ~38 T int8
-  operations, and the int8 trunk runs at ~0.75 T op/s on these two cores when they are free
-  (44-53 s/MP for the trunk alone), so 30 s is out of reach of this 2-core VM whatever the
-  schedule. 2000x2000 x4: peak RSS 2.89 GiB within the 3 GiB budget; tiling overhead 36 % at
-  the default 3 GiB (2x5 trunk windows), 14 % at 5 GiB (2x2): **not met at 3 GiB** — int8 does
-  not lower the trunk's memory per window pixel (measured 2,800-3,000 B, like bf16), see Tiling.
-  Tiled against untiled in float32: 1.48/255 (goal 2/255).
+- **Goals of issue 18, measured 2026-12-07 on a 2-core AMD EPYC (Zen 5: `avx512_bf16`,
+  `avx512_vnni`, no AMX; the CPU the issue was filed on), idle but for this run (load 1.2-2.2).**
+  CLI x4 `best` on 384x384 against the PyTorch fp32 forward pass: **5.18x** with the gated int8
+  trunk, the automatic choice here, 41.1 dB away from the border and 41.3 dB whole (goal 40 dB);
+  4.41x in bf16 (the issue's 4.2x). Goal 6x: **not met on idle cores**. On 2026-12-04 the same
+  comparison with other jobs on both cores gave 6.87x (PyTorch 82.6 s, CLI int8 12.0 s, bf16
+  15.3 s, f32 29.0 s): PyTorch slows down more under load than the CLI. Forced to float32:
+  2.38x (2.85x under load). A CPU with VNNI but no bf16 runs the int8 trunk with float32
+  around it: measured here in-process (the same network built that way), 6.5 s against 13.6 s
+  in float32 for that photo, about 4.4x PyTorch fp32 once the CLI's ~1 s of start-up and PNG
+  is added (goal 2.5x). No AVX2-only CPU was at hand. 1 MP x4 `best`: **38.1 s** (JPEG in and
+  out; goal 30 s: **not met**; 63 s when the issue was filed). That is the trunk's arithmetic:
+  x4plus's trunk is ~16.7 M MAC per input pixel, and the int8 trunk alone ran 29.6 s on the
+  1000x1000 window (25-27 s per MP on 96-768 px windows), the head 3-5 s, so 30 s cannot be
+  reached on these two cores at the 40 dB gate (all-int8 convolutions would be ~1.35x faster
+  but measured 39.3 dB). 2000x2000 x4 `best`: 146.7 s at the default budget here (5.9 GiB, a
+  quarter of the machine's memory: 2x2 trunk windows, 14 % of context on top of the image,
+  peak RSS 4.39 GiB), 182.1 s (+24 %) at 3 GiB (2x5 windows, 36 %, peak 2.87 GiB): goal
+  ≤ 15 % **met at the default budget of a machine with 20 GiB or more**, not at 3 GiB. Tiled
+  against untiled in float32: 1.48/255 (goal 2/255). Two measured leads not taken: the int8
+  trunk ran 11-13 % faster compiled for a static shape (the dynamic-shape graph spends it on
+  layout reorders around the quantized concatenations; bf16 shows no difference), but each new
+  window shape then compiles for 3.2 s, which only pays on windows above ~1 MP; PNG encoding
+  of a 16 MP result took 4.7 s at zlib level 6, now level 3 (1.5 s, 6 % larger files).
 - **Runtime and precision.** OpenVINO compiles the same ONNX graph the converter already made.
   On this Zen 5 EPYC it ran an x4plus tile in bf16 2.6x and in int8 3.4x faster than PyTorch
   fp32 (1.9x and 2.5x faster than OpenVINO fp32), at 55 / 47 dB PSNR against fp32. CPUs without
@@ -642,7 +650,7 @@ NOTES = """### What the numbers decided
 - **Tiling.** RRDBNet is run as two graphs: the trunk (92 % of the work) needs 64 px of context
   (float32: 1.48/255 from untiled, 48 px gives 3.8/255), the head (the upsampling, most of the
   memory) 4 px, which the trunk windows carry on top. Windows are sized from
-  `ENHANCER_MEMORY_BUDGET` (default 3 GiB) and each graph's measured memory per pixel; each graph
+  `ENHANCER_MEMORY_BUDGET` (a quarter of the machine's memory, at least 3 GiB) and each graph's measured memory per pixel; each graph
   gives its memory back before the other runs, so the head runs straight on each trunk window's
   features and they never exist for the whole image. Windows stop at the image border like an
   untiled run, so the border needs no padding. In bf16 and int8 the tiled result differs from
@@ -650,16 +658,17 @@ NOTES = """### What the numbers decided
   with VmHWM (AMX Xeon and Zen 5 alike): about 3,000 B in bf16, 2,800-3,000 B in int8 (with the
   rest in bf16 or float32: int8 stores activations no smaller here) and 5,300-6,400 B in
   float32, whatever the trunk's depth (2 or 8 blocks: the same), so it is one block's working
-  set. At the default 3 GiB a 2000x2000 x4 job (a 768 MB float32 output held throughout) gets
-  2x5 trunk windows and 36 % overhead; a 5 GiB budget gives 2x2 windows and 14 %. 2x2 windows
-  need ~3.7 GB for the trunk alone, so even a uint8 output (576 MB less) would only reach 2x3
-  (21 %). Larger windows need memory, so the ≤ 15 % goal is met by the budget, not by the
-  schedule: sharing context between
-  windows (running the trunk block by block over the whole image) would hold the whole image's
-  64-channel features (1 GB at 2000x2000) — not done. Smaller windows do not pay either: on the
-  AMX Xeon the trunk's bf16 cost per pixel grows with the window (20 s/MP at 128 px, 24 at 256,
-  30 at 384-512, 34 at 768: the activations outgrow the caches), but 68 px of context on each
-  side of a small window costs more than that saves.
+  set. A 2000x2000 x4 job (a 768 MB float32 output held throughout) gets 2x5 trunk windows and
+  36 % overhead at 3 GiB, 2x2 windows and 14 % from 5 GiB; 2x2 windows need ~3.7 GB for the
+  trunk alone, so even a uint8 output (576 MB less) would only reach 2x3 (21 %) at 3 GiB. So
+  the budget's default is a quarter of the machine's memory (its cgroup limit where lower), at
+  least 3 GiB: a heavy worker runs one job at a time. Sharing context between windows (running
+  the trunk block by block over the whole image) would hold the whole image's 64-channel
+  features (0.5-1 GB at 2000x2000, two copies) and cost a pass over them per block — not done.
+  Smaller windows do not pay either: the trunk's cost per pixel grows with the window (on the
+  AMX Xeon in bf16 20 s/MP at 128 px, 24 at 256, 30 at 384-512, 34 at 768; on the Zen 5 in int8
+  25 s/MP up to 256 px, 27 at 768, 29.6 at 1000), but 68 px of context on each side of a small
+  window costs more than that saves.
 - **x2 at x2 cost.** Against ground truth, SPAN x2 (native x2) beat x4plus-then-downscale (the
   old route, 16 output pixels computed per input pixel) and x4plus on the halved input (x2 cost,
   but 2-3 dB worse: halving discards detail first), on PSNR and SSIM, for clean and JPEG inputs;

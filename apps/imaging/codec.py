@@ -246,7 +246,9 @@ def encode(picture: Picture, fmt: str | None = None, quality: int = 92) -> bytes
         else:
             image = Image.fromarray(rgb, "RGB")
         buffer = io.BytesIO()
-        image.save(buffer, "PNG", compress_level=6)
+        # zlib level 3: a 16 MP upscale in 1.5 s and 6 % larger than level 6, which took 4.7 s
+        # (a tenth of a 1 MP x4 job); level 1 saved 0.5 s more for 11 %.
+        image.save(buffer, "PNG", compress_level=3)
         return buffer.getvalue()
     if fmt == "JPEG":
         return _save_jpeg(rgb, quality)
