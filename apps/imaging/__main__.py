@@ -142,7 +142,7 @@ def run_quantize(args: argparse.Namespace) -> int:
         raise SystemExit(f"error: {networks.missing_reason('photo-x4')}")
     if args.once:
         if not runtimes.int8_hardware():
-            print("int8 not made: no int8 instructions on this CPU (avx512_vnni / avx_vnni / amx_int8)")
+            print("int8 not made: no int8 kernels on this CPU (AVX2 and up)")
             return 0
         made = quantize.verdict(networks.trunk_onnx(spec))
         if made is not None:
@@ -221,7 +221,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--side", type=int, default=64, help="calibration crop side")
         parser.add_argument("--evaluate-tiles", type=int, default=8)
         parser.add_argument("--once", action="store_true",
-                            help="only where the CPU has int8 instructions and no graph was made yet")
+                            help="only where OpenVINO has int8 kernels and no graph was made yet")
         parser.set_defaults(handler=run_quantize)
     elif command == "list":
         parser = argparse.ArgumentParser(f"{prog} list")

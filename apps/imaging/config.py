@@ -24,6 +24,9 @@ MEMORY_BUDGET_ENV = "ENHANCER_MEMORY_BUDGET"
 TILE_ENV = "ENHANCER_TILE"
 TILE_PAD_ENV = "ENHANCER_TILE_PAD"
 RESTORE_NET_MAX_PIXELS_ENV = "ENHANCER_RESTORE_NET_MAX_PIXELS"
+# oneDNN's own cap on the instructions its kernels use (OpenVINO's and PyTorch's alike):
+# read so that a capped machine is measured and chosen for as the CPU it then behaves as.
+MAX_ISA_ENV = "ONEDNN_MAX_CPU_ISA"
 
 RUNTIMES = ("openvino", "onnxruntime", "ncnn")
 PRECISIONS = ("int8", "bf16", "f32")
@@ -40,6 +43,7 @@ class EngineConfig:
     tile: int | None  # forced largest window side
     tile_pad: int | None  # forced context per side
     restore_net_max_pixels: int | None  # None: restore.NETWORK_MAX_PIXELS
+    max_isa: str  # ONEDNN_MAX_CPU_ISA as written, upper case; "" where unset
 
     @classmethod
     def from_environ(cls, environ=None) -> EngineConfig:
@@ -61,6 +65,7 @@ class EngineConfig:
             restore_net_max_pixels=_number(
                 RESTORE_NET_MAX_PIXELS_ENV, text(RESTORE_NET_MAX_PIXELS_ENV)
             ),
+            max_isa=text(MAX_ISA_ENV).upper(),
         )
 
 

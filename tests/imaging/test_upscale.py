@@ -339,6 +339,29 @@ def test_the_precision_probe_runs_on_this_cpu():
     assert all(0 < value < 10_000 for value in timings.values())
 
 
+@pytest.mark.parametrize("cap, bf16, dot_products", [
+    ("", True, True), ("all", True, True), ("AVX512_CORE_VNNI", False, True),
+    ("avx2", False, False), ("AVX2_VNNI", False, True), ("NONSENSE", True, True),
+])
+def test_onednn_s_isa_cap_makes_the_cpu_the_one_it_emulates(monkeypatch, cap, bf16, dot_products):
+    """ONEDNN_MAX_CPU_ISA caps OpenVINO's kernels: bf16 and int8 are judged as on that CPU."""
+    monkeypatch.setenv(config.MAX_ISA_ENV, cap)
+    monkeypatch.setattr(runtimes, "_cpuinfo", lambda field: (
+        "fpu avx avx2 avx_vnni avx512f avx512bw avx512_vnni avx512_bf16 amx_tile amx_bf16 amx_int8"))
+    monkeypatch.setattr(runtimes, "_openvino_capabilities", lambda: ("BF16", "FP32", "INT8"))
+    config.config.cache_clear()
+    runtimes.cpu_flags.cache_clear()
+    try:
+        assert runtimes.native_bf16() is bf16
+        assert runtimes.int8_hardware()  # int8 kernels from AVX2 up
+        assert runtimes.int8_dot_products() is dot_products
+        assert {"avx2", "fpu"} <= runtimes.cpu_flags()
+        assert ("avx512bw" in runtimes.cpu_flags()) is (cap.upper() not in ("AVX2", "AVX2_VNNI"))
+    finally:
+        config.config.cache_clear()
+        runtimes.cpu_flags.cache_clear()
+
+
 def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatch):
     """The precision choice among int8 / bf16 / f32 with the probe and the gate stubbed."""
     from apps.imaging import quantize
@@ -353,10 +376,10 @@ def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatc
     monkeypatch.setattr(runtimes, "native_bf16", lambda: True)
     probe = {"f32_ms": 10.0, "bf16_ms": 4.0, "int8_ms": 2.0}
     monkeypatch.setattr(runtimes, "probe", lambda: probe)
-    # A CPU without VNNI / AMX int8: never int8.
-    monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
-    assert "no int8 instructions" in networks.int8_refusal("photo-x4", "openvino")
-    monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx512_vnni", "amx_int8"}))
+    # A CPU without AVX2: no int8 kernels.
+    monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"sse4_2"}))
+    assert "no int8 kernels" in networks.int8_refusal("photo-x4", "openvino")
+    monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx2", "avx512_vnni", "amx_int8"}))
     assert "not made" in networks.int8_refusal("photo-x4", "openvino") or "NNCF" in (
         networks.int8_refusal("photo-x4", "openvino"))
     xml, report = quantize.paths(trunk)
@@ -389,6 +412,13 @@ def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatc
     race.update(cpu="another CPU", float_s=0.30)
     report.write_text(json.dumps({"psnr_min": 44.0, "bar": 40.0, "passed": True, "speed": race}))
     assert networks.precision_choice("photo-x4", "openvino")[0] == "int8"  # the probe's say
+    # Without VNNI / AMX int8 (AVX2 sums pairs in 16 bits): only a graph gated on this CPU.
+    monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
+    precision, why = networks.precision_choice("photo-x4", "openvino")
+    assert precision == "bf16" and "gated on another CPU" in why
+    race.update(cpu=runtimes.probe_key(), float_s=0.90)
+    report.write_text(json.dumps({"psnr_min": 44.0, "bar": 40.0, "passed": True, "speed": race}))
+    assert networks.precision_choice("photo-x4", "openvino")[0] == "int8"
     monkeypatch.setenv(config.PRECISION_ENV, "int8")
     config.config.cache_clear()
     assert networks.precision_choice("photo-x4", "openvino")[0] == "int8"
