@@ -165,7 +165,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> tuple[float, int]:
 
 def precisions_here() -> list[str]:
     """The precisions this CPU can run x4plus in: float32, bf16 where native, int8 where the
-    CPU has VNNI / AMX int8 and the int8 graph passed its gate."""
+    engine would run its gated graph when asked to (networks.int8_graph)."""
     found = ["f32"]
     if runtimes.native_bf16():
         found.append("bf16")
@@ -175,11 +175,7 @@ def precisions_here() -> list[str]:
 
 
 def _int8_gated() -> bool:
-    from apps.imaging import quantize
-
-    trunk = networks.trunk_onnx(networks.MODELS["photo-x4"])
-    result = quantize.verdict(trunk) if trunk else None
-    return bool(result and result.get("passed")) and runtimes.int8_hardware()
+    return networks.int8_graph("photo-x4", "openvino")[0] is None
 
 
 def int8_line() -> str:

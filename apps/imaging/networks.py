@@ -110,35 +110,42 @@ def trunk_onnx(spec: ModelSpec) -> Path | None:
     return graphs.split_paths(graphs.onnx_path(spec.name, paths[1]))[0]
 
 
-def int8_refusal(key: str, runtime: str) -> str | None:
-    """Why network ``key`` does not run int8 here; None when it does."""
+def int8_graph(key: str, runtime: str) -> tuple[str | None, dict | None]:
+    """(why network ``key``'s int8 graph cannot run here, its speed aside, or None where it
+    can; the graph's stored verdict where there is one)."""
     from . import quantize
 
     spec = MODELS[key]
     wanted = config().precision
     if runtime != "openvino":
-        return "int8 runs on OpenVINO only"
+        return "int8 runs on OpenVINO only", None
     if wanted in ("bf16", "f32"):
-        return f"{PRECISION_ENV}={wanted}"
+        return f"{PRECISION_ENV}={wanted}", None
     if not spec.split:
-        return "no int8 graph for this network (only x4plus's trunk is quantized)"
+        return "no int8 graph for this network (only x4plus's trunk is quantized)", None
     if not runtimes.int8_hardware():
-        return "no int8 kernels on this CPU (AVX2 and up)"
+        return "no int8 kernels on this CPU (AVX2 and up)", None
     trunk = trunk_onnx(spec)
     if trunk is None:
-        return missing_reason(key)
+        return missing_reason(key), None
     result = quantize.verdict(trunk)
     if result is None:
-        return quantize.nncf_missing() or "int8 graph not made (python -m apps.imaging quantize)"
+        return (quantize.nncf_missing()
+                or "int8 graph not made (python -m apps.imaging quantize)"), None
     if not result.get("passed"):
         return (f"int8 graph refused by the accuracy gate: {result['psnr_min']} dB against "
-                f"float32, under {result['bar']} dB")
-    if not runtimes.int8_dot_products() and (result.get("speed") or {}).get("cpu") \
-            != runtimes.probe_key():
+                f"float32, under {result['bar']} dB"), result
+    if not runtimes.int8_dot_products() and not _made_here(result):
         return ("no VNNI / AMX int8 here, and the int8 graph was gated on another CPU "
-                "(make int8 here)")
-    if wanted == "int8":
-        return None
+                "(make int8 here)"), result
+    return None, result
+
+
+def int8_refusal(key: str, runtime: str) -> str | None:
+    """Why network ``key`` does not run int8 here; None when it does."""
+    refusal, result = int8_graph(key, runtime)
+    if refusal is not None or config().precision == "int8":
+        return refusal
     speed = int8_speed(result, runtime)
     if not runtimes.pays(speed["int8"], speed["float"]):
         return (f"{speed['source']}: int8 {speed['int8']} {speed['unit']}, not clearly faster "
@@ -164,13 +171,9 @@ def known_speedup(key: str) -> float:
     (an estimate never measures): the float choice's probe (runtimes.known_speedup), times the
     int8 trunk's own gain over that float choice where its gated graph was timed on this CPU
     (quantize._race) and is used."""
-    from . import quantize
-
     speedup = runtimes.known_speedup()
-    trunk = trunk_onnx(MODELS[key])
-    result = quantize.verdict(trunk) if trunk is not None else None
-    if (not result or not result.get("passed") or not runtimes.int8_hardware()
-            or runtimes.runtime_name() != "openvino" or config().precision in ("bf16", "f32")):
+    refusal, result = int8_graph(key, runtimes.runtime_name())
+    if refusal is not None:
         return speedup
     race = _timed_here(result, "bf16" if speedup > 1.0 else "f32")
     if race is None or (config().precision != "int8"
@@ -179,12 +182,16 @@ def known_speedup(key: str) -> float:
     return speedup * race["float_s"] / race["int8_s"]
 
 
+def _made_here(verdict: dict) -> bool:
+    """Whether the int8 graph of ``verdict`` was gated and timed on this CPU (quantize._race)."""
+    return (verdict.get("speed") or {}).get("cpu") == runtimes.probe_key()
+
+
 def _timed_here(verdict: dict, precision: str) -> dict | None:
     """The int8 trunk's race against ``precision`` stored in its verdict, where it was run on
-    this CPU (quantize._race); None otherwise."""
+    this CPU; None otherwise."""
     race = verdict.get("speed") or {}
-    here = race.get("cpu") == runtimes.probe_key() and race.get("float") == precision
-    return race if here else None
+    return race if _made_here(verdict) and race.get("float") == precision else None
 
 
 def precision_choice(key: str, runtime: str | None = None) -> tuple[str, str]:
