@@ -174,6 +174,24 @@ def precisions_here() -> list[str]:
     return found
 
 
+NCNN_TRUNK = "f32, trunk on ncnn"
+
+
+def variants_here() -> dict[str, dict[str, str]]:
+    """What the CLI runs x4plus as here, each with the settings that force it: every precision
+    on OpenVINO alone, and the float32 trunk on ncnn where this CPU's race chose it
+    (networks.ncnn_trunk_refusal)."""
+    found = {precision: {config.PRECISION_ENV: precision, config.RUNTIME_ENV: "openvino"}
+             for precision in precisions_here()}
+    if networks.plan("photo-x4")[2]:
+        found[NCNN_TRUNK] = {config.PRECISION_ENV: "f32"}
+    return found
+
+
+def chosen_variant() -> str:
+    return NCNN_TRUNK if networks.plan("photo-x4")[2] else networks.precision_choice("photo-x4")[0]
+
+
 def _int8_gated() -> bool:
     return networks.int8_graph("photo-x4", "openvino")[0] is None
 
@@ -198,18 +216,16 @@ def headline(folder: Path, repeats: int, lines: list[str]) -> None:
     rgb = load_rgb("faces/obama.jpg")[250:634, 250:634]
     source = folder / "in384.png"
     source.write_bytes(codec.encode(Picture(np.ascontiguousarray(rgb)), "PNG"))
-    precisions = precisions_here()
+    variants = variants_here()
 
-    def args(precision: str) -> list[str]:
-        return ["upscale", str(source), str(folder / f"out384-{precision}.png"), "--factor", "4"]
+    def args(variant: str) -> list[str]:
+        output = folder / f"out384-{variant.replace(' ', '_').replace(',', '')}.png"
+        return ["upscale", str(source), str(output), "--factor", "4"]
 
-    def env(precision: str) -> dict[str, str]:
-        return {config.PRECISION_ENV: precision}
-
-    for precision in precisions:  # fills the ONNX and OpenVINO caches, as a worker's warm-up
-        cli(*args(precision), env=env(precision))
+    for variant, env in variants.items():  # fills the ONNX and OpenVINO caches, as a warm-up
+        cli(*args(variant), env=env)
     reference_seconds, reference = [], None
-    cli_runs: dict[str, list] = {precision: [] for precision in precisions}
+    cli_runs: dict[str, list] = {variant: [] for variant in variants}
     try:
         import torch
 
@@ -225,18 +241,19 @@ def headline(folder: Path, repeats: int, lines: list[str]) -> None:
             with torch.inference_mode():
                 reference = model(x)[0].numpy().transpose(1, 2, 0)
             reference_seconds.append(time.perf_counter() - start)
-        for precision in precisions:
-            cli_runs[precision].append(cli(*args(precision), env=env(precision)))
+        for variant, env in variants.items():
+            cli_runs[variant].append(cli(*args(variant), env=env))
     fast_args = ["upscale", str(source), str(folder / "fast384.png"), "--quality", "fast"]
     fast_runs = [cli(*fast_args) for _ in range(repeats)]
     fast_seconds, fast_peak = min(fast_runs)
-    chosen = networks.precision_choice("photo-x4")[0]
+    chosen = chosen_variant()
     lines += [
         "### The CLI end to end against the PyTorch reference",
         "",
         f"`python -m apps.imaging upscale in.png out.png --factor 4` on a 384x384 photo (a crop "
         f"of faces/obama.jpg) -> 1536x1536 PNG, best of {repeats}, caches warm, once per "
-        f"precision this CPU runs (`{config.PRECISION_ENV}`; the automatic choice here: "
+        f"precision this CPU runs (`{config.PRECISION_ENV}`, on OpenVINO alone: "
+        f"`{config.RUNTIME_ENV}=openvino`; the automatic choice here: "
         f"**{chosen}**); the reference is the forward pass alone of the same network in PyTorch "
         "fp32, untiled, measured alternately with the CLI. PSNR of the CLI's PNG against the "
         f"reference whole and away from a {BORDER} px border (8-bit output rounding included).",
@@ -251,15 +268,15 @@ def headline(folder: Path, repeats: int, lines: list[str]) -> None:
             "| — | — | — |"
         )
     inner = (slice(BORDER, -BORDER), slice(BORDER, -BORDER))
-    for precision in precisions:
-        seconds, peak = min(cli_runs[precision])
-        ours = codec.decode((folder / f"out384-{precision}.png").read_bytes()).rgb
+    for variant in variants:
+        seconds, peak = min(cli_runs[variant])
+        ours = codec.decode(Path(args(variant)[2]).read_bytes()).rgb
         ratio = f"**{ref_s / seconds:.2f}x**" if ref_s else "(no PyTorch)"
         whole = f"{psnr(ours, reference):.1f} dB" if reference is not None else "—"
         away = f"{psnr(ours[inner], reference[inner]):.1f} dB" if reference is not None else "—"
-        mark = " (auto)" if precision == chosen else ""
+        mark = " (auto)" if variant == chosen else ""
         lines.append(
-            f"| CLI `best` {precision}{mark} | {seconds:.1f} | {ratio} | {whole} | {away} | "
+            f"| CLI `best` {variant}{mark} | {seconds:.1f} | {ratio} | {whole} | {away} | "
             f"{peak / 2**30:.2f} GiB |"
         )
     ratio = f"{ref_s / fast_seconds:.2f}x" if ref_s else "—"
@@ -585,7 +602,8 @@ NOTES = """### What the numbers decided
   at hand"): with VNNI but no bf16 the engine chose the int8 trunk with float32 around it,
   **4.35x** (float32 2.41x); with AVX2 only, int8 without VNNI (16-bit pair sums, gated again
   under the cap: 41.7 dB) measured 1.6x faster than float32 on the trunk and was chosen,
-  **2.85x** (float32 1.91x) — goal 2.5x met on both, by int8. 1 MP x4 `best`: **38.1 s** (JPEG in and
+  **2.85x** (float32 1.91x) — goal 2.5x met on both, by int8 (on the stand-in: a real
+  AVX2-only CPU, next, did not bear it out). 1 MP x4 `best`: **38.1 s** (JPEG in and
   out; goal 30 s: **not met**; 63 s when the issue was filed). That is the trunk's arithmetic:
   x4plus's trunk is ~16.7 M MAC per input pixel, and the int8 trunk alone ran 29.6 s on the
   1000x1000 window (25-27 s per MP on 96-768 px windows), the head 3-5 s, so 30 s cannot be
@@ -599,14 +617,30 @@ NOTES = """### What the numbers decided
   layout reorders around the quantized concatenations; bf16 shows no difference), but each new
   window shape then compiles for 3.2 s, which only pays on windows above ~1 MP; PNG encoding
   of a 16 MP result took 4.7 s at zlib level 6, now level 3 (1.5 s, 6 % larger files).
+- **A real AVX2-only CPU (2026-12-07): a 2-core Zen 1 EPYC** (family 23 model 1: AVX2 and FMA
+  run on 128-bit units; "Another CPU: a Zen 1 EPYC" below). The cap had stood in poorly. There
+  OpenVINO float32 ran the CLI x4 `best` on 384x384 in 78.4 s, only **1.26x** PyTorch fp32
+  (98.5 s), and int8 was no faster (78.0 s: the trunk's `jit_avx2_I8` convolutions ran about
+  20 G MAC/s per core, as float32 did; on those units 8-bit multiply-adds are as scarce as
+  FMAs). ncnn's Winograd 3x3 convolutions need fewer multiplications: in the race `make install`
+  runs with the int8 graph (trunk + head on a 128 px tile) ncnn's float32 trunk took 6.15 s
+  against OpenVINO's 8.39 s and int8's 8.30 s, so the engine runs the trunk on ncnn there
+  (`networks.ncnn_trunk_refusal`), the head on OpenVINO: **1.56x** PyTorch (63.1 s, 59.0 dB,
+  the same float32 arithmetic), peak RSS 3.27 GiB. Goal 2.5x: **not met on that CPU**; it needs
+  about 1.6x fewer multiply-adds again (Winograd inside OpenVINO's graph, or int8 Winograd),
+  not built. The head stays on OpenVINO: ncnn ran it 2x faster with its buffers warm, but at
+  37-47 KB per input pixel (3.4x) and no faster in a fresh process. On the Zen 5 the race keeps
+  OpenVINO (ncnn's float32 tile 1.46 s against int8 0.45 s).
 - **Runtime and precision.** OpenVINO compiles the same ONNX graph the converter already made.
   On this Zen 5 EPYC it ran an x4plus tile in bf16 2.6x and in int8 3.4x faster than PyTorch
   fp32 (1.9x and 2.5x faster than OpenVINO fp32), at 55 / 47 dB PSNR against fp32. CPUs without
   native bf16 (no `avx512_bf16`, no AMX: read from /proc/cpuinfo and OpenVINO's capabilities at
   run time) get fp32 (or int8 with float32 around it where they have VNNI): here OpenVINO fp32
-  ran the tile 1.3x faster than PyTorch fp32 and ahead of onnxruntime; ncnn fp32 was faster
-  still on this CPU (2.1x) but needs ~3.5x the memory, so it stays the last resort. No AVX2-only CPU was at hand to
-  check the 1.5x goal there. onnxruntime and ncnn remain the fallbacks. Compiled models are
+  ran the tile 1.3x faster than PyTorch fp32 (1.66x in the table above) and ahead of
+  onnxruntime; ncnn fp32 was about as fast (1.49x) but needs ~3.5x the memory for a whole
+  network, so a whole network runs on it only as
+  the last resort; x4plus's trunk alone runs on it where this CPU's race says so (above).
+  onnxruntime and ncnn remain the fallbacks. Compiled models are
   cached in `$ENHANCER_CACHE_DIR/openvino`. Native bf16 is not faster everywhere: on an Intel
   Xeon with `avx512_bf16` but no AMX the CLI ran 1.4x *slower* in bf16 than in float32, so where
   bf16 is native the choice is measured once per CPU (`runtimes.probe`, a block of
@@ -697,8 +731,10 @@ def main() -> None:
     lines = [
         "## Upscale (`bench/bench_upscale.py`)",
         "",
-        f"CPU: {cpu_line()}. Chosen here: `{network.runtime}` `{network.precision}` "
-        f"(`python -m apps.imaging list`). Command: `python bench/bench_upscale.py`.",
+        f"CPU: {cpu_line()}. Chosen here: "
+        + " + ".join(f"`{stage.graph.runtime}` `{stage.graph.precision}`" for stage in network.stages)
+        + " (`python -m apps.imaging list`; trunk + head where split). "
+        "Command: `python bench/bench_upscale.py`.",
         "",
     ]
     with tempfile.TemporaryDirectory() as folder:

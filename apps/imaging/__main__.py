@@ -162,9 +162,22 @@ def run_quantize(args: argparse.Namespace) -> int:
     head_graph = graphs.OpenVinoGraph(head, runtimes.threads(), "f32")
     config = {"INFERENCE_PRECISION_HINT": runtimes.precision_for("openvino"),
               "INFERENCE_NUM_THREADS": runtimes.threads()}
-    result = quantize.build(trunk, head_graph.infer, calibration, evaluation, config)
+    result = quantize.build(trunk, head_graph.infer, calibration, evaluation, config,
+                            rivals=_ncnn_rival(paths, head_graph))
     print(json.dumps(result, indent=1))
     return 0 if result["passed"] else 3
+
+
+def _ncnn_rival(paths, head_graph) -> dict:
+    """The float trunk on ncnn, whose Winograd convolutions beat OpenVINO's on some CPUs (see
+    networks.ncnn_trunk_refusal), for the race; none where ncnn cannot run it."""
+    from . import graphs, runtimes  # noqa: PLC0415
+
+    try:
+        trunk = graphs.NcnnGraph(*paths, runtimes.threads(), *graphs.ncnn_trunk_output(paths[0]))
+    except Exception:  # noqa: BLE001 - ncnn missing or the graph not cut: no rival
+        return {}
+    return {"ncnn": lambda tile: head_graph.infer(trunk.infer(tile))}
 
 
 def run_list(_args: argparse.Namespace) -> int:

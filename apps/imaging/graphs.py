@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,7 +48,11 @@ class Graph:
 class NcnnGraph(Graph):
     runtime = "ncnn"
 
-    def __init__(self, param: Path, weights: Path, num_threads: int) -> None:
+    def __init__(self, param: Path, weights: Path, num_threads: int, output: str = "output",
+                 channels: int = 3) -> None:
+        """``output``: the blob to extract (the graph's own output, or a cut such as
+        :func:`ncnn_trunk_output`: ncnn then runs only the layers that blob needs), of
+        ``channels`` channels."""
         import ncnn
 
         net = ncnn.Net()
@@ -65,17 +70,45 @@ class NcnnGraph(Graph):
             )
         self._net = net
         self._mat = ncnn.Mat
+        self._output = output
+        self.channels = channels
 
-    def infer(self, chw: np.ndarray, tick=None) -> np.ndarray:
+    def _extract(self, chw: np.ndarray, into: dict) -> None:
         extractor = self._net.create_extractor()
         extractor.input("data", self._mat(np.ascontiguousarray(chw)))
-        status, out = extractor.extract("output")
-        if status != 0:
+        into["status"], out = extractor.extract(self._output)
+        into["out"] = np.array(out, dtype=np.float32, copy=True)
+
+    def infer(self, chw: np.ndarray, tick=None) -> np.ndarray:
+        # ncnn lets go of the GIL while it computes: run it aside and tick meanwhile.
+        result: dict = {}
+        worker = threading.Thread(target=self._extract, args=(chw, result), daemon=True)
+        worker.start()
+        while worker.join(TICK_MS / 1000) or worker.is_alive():
+            if tick is not None:
+                tick()
+        if result.get("status") != 0:
             raise EnhancerError(
                 EnhancerError.INTERNAL, gettext_noop("ncnn inference failed (%(status)s)"),
-                {"status": status},
+                {"status": result.get("status")},
             )
-        return np.array(out, dtype=np.float32, copy=True)
+        return result["out"]
+
+
+def ncnn_trunk_output(param: Path) -> tuple[str, int]:
+    """(the blob an ncnn graph's first upsampling reads, its channels): where
+    :func:`split_onnx` cuts the same network's ONNX rewrite into trunk and head."""
+    from . import ncnn_convert
+
+    layers = ncnn_convert.parse_param(param.read_text())
+    resize = next((layer for layer in layers if layer.type == "Interp"), None)
+    if resize is None or resize.inputs[0] == layers[0].outputs[0]:
+        raise ValueError(f"{param.name} has no trunk to cut before an upsampling")
+    producers = {blob: layer for layer in layers for blob in layer.outputs}
+    layer = producers[resize.inputs[0]]
+    while layer.type != "Convolution":  # through the residual additions and splits
+        layer = producers[layer.inputs[-1]]
+    return resize.inputs[0], int(layer.params[0])
 
 
 class OnnxGraph(Graph):

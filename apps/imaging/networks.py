@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import graphs, model_files, runtimes
-from .config import PRECISION_ENV, config
+from .config import PRECISION_ENV, RUNTIME_ENV, config
 from .errors import EnhancerError, gettext_noop
 from .graphs import Graph, NcnnGraph, OnnxGraph, OpenVinoGraph
 from .model_cache import ModelCache
@@ -153,6 +153,36 @@ def int8_refusal(key: str, runtime: str) -> str | None:
     return None
 
 
+def ncnn_trunk_refusal(key: str, runtime: str) -> str | None:
+    """Why network ``key``'s trunk does not run float32 on ncnn here; None where it does.
+
+    ncnn's Winograd 3x3 convolutions need fewer multiplications than oneDNN's direct ones; they
+    win where the vector units are narrow (a Zen 1 EPYC, AVX2 on 128-bit units: 6.2 s against
+    OpenVINO's 8.4 s, float32 or int8 alike, trunk and head on a 128 px tile) and lose where
+    bf16, VNNI or wide units make oneDNN faster. Only the race run with the int8 graph on this CPU decides
+    (quantize._race); the head stays on OpenVINO either way.
+    """
+    wanted = config().precision
+    if config().runtime != "auto":
+        return f"{RUNTIME_ENV}={config().runtime}"
+    if runtime != "openvino":
+        return "raced against OpenVINO only"
+    if wanted in ("bf16", "int8"):
+        return f"{PRECISION_ENV}={wanted}"
+    if not MODELS[key].split:
+        return "only x4plus's trunk is raced"
+    race = _race_here(key, runtime)
+    if "ncnn_s" not in race:
+        return "not raced on this CPU (make int8)"
+    rivals = {"openvino": race["float_s"]}
+    if wanted != "f32" and int8_graph(key, runtime)[0] is None:
+        rivals["int8"] = race["int8_s"]
+    name, seconds = min(rivals.items(), key=lambda item: item[1])
+    if not runtimes.pays(race["ncnn_s"], seconds):
+        return f"race: ncnn {race['ncnn_s']} s, not clearly faster than {name} {seconds} s"
+    return None
+
+
 def int8_speed(verdict: dict, runtime: str) -> dict:
     """How fast the int8 trunk and the float choice ran here: the trunk itself, timed when it
     was made on this CPU (quantize._race), else the probe's block of convolutions."""
@@ -172,7 +202,11 @@ def known_speedup(key: str) -> float:
     int8 trunk's own gain over that float choice where its gated graph was timed on this CPU
     (quantize._race) and is used."""
     speedup = runtimes.known_speedup()
-    refusal, result = int8_graph(key, runtimes.runtime_name())
+    runtime = runtimes.runtime_name()
+    if ncnn_trunk_refusal(key, runtime) is None:
+        race = _race_here(key, runtime)
+        return speedup * race["float_s"] / race["ncnn_s"]
+    refusal, result = int8_graph(key, runtime)
     if refusal is not None:
         return speedup
     race = _timed_here(result, "bf16" if speedup > 1.0 else "f32")
@@ -180,6 +214,16 @@ def known_speedup(key: str) -> float:
                         and not runtimes.pays(race["int8_s"], race["float_s"])):
         return speedup
     return speedup * race["float_s"] / race["int8_s"]
+
+
+def _race_here(key: str, runtime: str) -> dict:
+    """The race of network ``key``'s trunk variants run on this CPU with its float choice
+    (quantize._race), whether or not its int8 graph passed the gate; {} where there is none."""
+    from . import quantize
+
+    trunk = trunk_onnx(MODELS[key])
+    result = quantize.verdict(trunk) if trunk is not None else None
+    return _timed_here(result or {}, runtimes.precision_for(runtime)) or {}
 
 
 def _made_here(verdict: dict) -> bool:
@@ -198,6 +242,13 @@ def precision_choice(key: str, runtime: str | None = None) -> tuple[str, str]:
     """(int8, bf16 or f32, why) for network ``key`` on ``runtime``: for ``list`` and
     ``/healthz``. int8 means the trunk; the rest of the network runs the float choice."""
     runtime = runtime or runtimes.runtime_name()
+    float_precision = runtimes.precision_for(runtime)
+    ncnn_refusal = ncnn_trunk_refusal(key, runtime)
+    if ncnn_refusal is None:
+        race = _race_here(key, runtime)
+        return float_precision, (
+            f"trunk float32 on ncnn (Winograd), head {float_precision} on OpenVINO; race: ncnn "
+            f"{race['ncnn_s']} s, openvino {race['float_s']} s, int8 {race['int8_s']} s")
     refusal = int8_refusal(key, runtime)
     if refusal is None:
         from . import quantize
@@ -208,6 +259,8 @@ def precision_choice(key: str, runtime: str | None = None) -> tuple[str, str]:
                         f"{speed['source']}: int8 {speed['int8']} {speed['unit']}, "
                         f"{runtimes.precision_for(runtime)} {speed['float']} {speed['unit']}")
     precision, why = runtimes.float_choice(runtime)
+    if MODELS[key].split:
+        why += f"; ncnn trunk: {ncnn_refusal}"
     return precision, f"{why}; int8: {refusal}"
 
 
@@ -250,12 +303,13 @@ class Network:
         return data.transpose(1, 2, 0)
 
 
-def _memory(spec_bytes: int, runtime: str, precision: str) -> int:
+def _memory(spec_bytes: int, runtime: str, precision: str, whole: bool = True) -> int:
     """Measured float32 bytes per pixel -> this runtime's: bf16 and int8 about half (x4plus's
     trunk on a Zen 5 EPYC: 5,400 B in float32, 2,950 in bf16, 2,800-3,000 in int8 whether the
-    rest runs bf16 or float32), ncnn ~3.5x."""
+    rest runs bf16 or float32); ncnn's trunk about twice (11,300-11,900 B on a Zen 1 EPYC, its
+    Winograd buffers), ncnn's whole network ~3.5x."""
     if runtime == "ncnn":
-        return spec_bytes * 7 // 2
+        return spec_bytes * (7 if whole else 4) // 2
     return spec_bytes // 2 if precision in ("bf16", "int8") else spec_bytes
 
 
@@ -274,7 +328,8 @@ def _stages(spec: ModelSpec, onnx_path: Path, make, make_trunk=None) -> list[Sta
                     trunk,
                     1,
                     spec.context,
-                    _memory(spec.trunk_bytes_per_pixel, trunk.runtime, trunk.precision),
+                    _memory(spec.trunk_bytes_per_pixel, trunk.runtime, trunk.precision,
+                            whole=False),
                     spec.trunk_share,
                 ),
                 Stage(
@@ -306,20 +361,36 @@ _networks: ModelCache[Network] = ModelCache()
 
 
 def load(key: str, runtime: str | None = None, precision: str | None = None) -> Network:
-    """The network for ``key`` (see MODELS), loaded once per process and kept warm.
+    """The network for ``key`` (see MODELS), loaded once per process and kept warm: the plan
+    chosen for this CPU (:func:`plan`), or the runtime and precision asked for.
 
     Falls back openvino -> onnxruntime -> ncnn when a runtime cannot take the graph; the
     network's ``runtime`` and ``precision`` say what it really runs on.
     """
     spec = MODELS[key]
-    runtime = runtime or runtimes.runtime_name()
-    if precision is None:
-        precision = "int8" if int8_refusal(key, runtime) is None else runtimes.precision_for(runtime)
+    if runtime is None and precision is None:
+        runtime, precision, ncnn_trunk = plan(key)
+    else:
+        runtime = runtime or runtimes.runtime_name()
+        if precision is None:
+            precision = ("int8" if int8_refusal(key, runtime) is None
+                         else runtimes.precision_for(runtime))
+        ncnn_trunk = False
     num_threads = runtimes.threads()
     return _networks.get(
-        (key, runtime, precision, num_threads),
-        lambda: _build(key, spec, runtime, precision, num_threads),
+        (key, runtime, precision, ncnn_trunk, num_threads),
+        lambda: _build(key, spec, runtime, precision, num_threads, ncnn_trunk),
     )
+
+
+def plan(key: str) -> tuple[str, str, bool]:
+    """(runtime, precision, whether the trunk runs on ncnn) for network ``key`` here."""
+    runtime = runtimes.runtime_name()
+    if ncnn_trunk_refusal(key, runtime) is None:
+        return runtime, runtimes.precision_for(runtime), True
+    if int8_refusal(key, runtime) is None:
+        return runtime, "int8", False
+    return runtime, runtimes.precision_for(runtime), False
 
 
 def warm_up(keys: tuple[str, ...]) -> None:
@@ -334,7 +405,8 @@ def warm_up(keys: tuple[str, ...]) -> None:
                 log.exception("could not load %s ahead of the first job", key)
 
 
-def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads: int) -> Network:
+def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads: int,
+           ncnn_trunk: bool = False) -> Network:
     paths = model_paths(spec)
     if paths is None:
         raise EnhancerError(
@@ -353,15 +425,18 @@ def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads:
 
         # int8: the gated trunk graph; the head (and everything else) in the float choice.
         arithmetic = runtimes.precision_for(runtime) if precision == "int8" else precision
-        int8_trunk = None
+        make_trunk = None
         if precision == "int8":
-            def int8_trunk(path):
+            def make_trunk(path):
                 return OpenVinoGraph(quantize.paths(path)[0], num_threads, arithmetic, "int8")
+        elif ncnn_trunk:
+            def make_trunk(_path):
+                return NcnnGraph(*paths, num_threads, *graphs.ncnn_trunk_output(paths[0]))
 
         try:
             stages = _stages(
                 spec, onnx_path, lambda path: OpenVinoGraph(path, num_threads, arithmetic),
-                int8_trunk,
+                make_trunk,
             )
         except Exception:  # noqa: BLE001 - any OpenVINO failure: the next runtime
             log.exception("OpenVINO could not compile %s; using onnxruntime", spec.name)
@@ -372,7 +447,21 @@ def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads:
             log.exception("onnxruntime could not load %s; using ncnn", spec.name)
     if stages is None:
         stages = _whole(spec, NcnnGraph(*paths, num_threads))
+    _known_speed(stages, _race_here(key, runtime),
+                 "ncnn" if ncnn_trunk else "int8" if precision == "int8" else precision)
     return Network(spec, stages)
+
+
+def _known_speed(stages: list[Stage], race: dict, variant: str) -> None:
+    """Give a network split as raced on this CPU (quantize._race: trunk and head on one tile)
+    its stages' speeds before their first windows, shared by ``Stage.share``, so that the bar
+    moves by them rather than by a guess (on a slow CPU a first window of minutes creeps)."""
+    name = "float" if variant == race.get("float") else variant
+    seconds, pixels = race.get(f"{name}_s"), race.get("tile_px")
+    raced_on = "ncnn" if variant == "ncnn" else "openvino"
+    if seconds and pixels and len(stages) == 2 and stages[0].graph.runtime == raced_on:
+        for stage in stages:
+            stage.graph.seconds_per_pixel = seconds * stage.share / pixels
 
 
 def describe() -> dict:
@@ -386,13 +475,14 @@ def describe() -> dict:
     for key, spec in MODELS.items():
         reason = missing_reason(key)
         precision, why = precision_choice(key, runtime) if reason is None else ("f32", reason)
+        ncnn_trunk = reason is None and plan(key)[2]
         # what load() would give
-        network = _networks.peek((key, runtime, precision, runtimes.threads()))
+        network = _networks.peek((key, runtime, precision, ncnn_trunk, runtimes.threads()))
         networks[key] = {
             "model": spec.name,
             "available": reason is None,
             "reason": reason,
-            "runtime": network.runtime if network else runtime,
+            "runtime": network.runtime if network else ("ncnn" if ncnn_trunk else runtime),
             "precision": network.precision if network else precision,
             "why": why,
             "loaded": network is not None,

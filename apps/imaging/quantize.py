@@ -183,9 +183,11 @@ def build(
     evaluation: list[np.ndarray],
     compile_config: dict,
     bar: float = PSNR_BAR,
+    rivals: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
 ) -> dict:
     """Quantize ``trunk``, gate it end to end (trunk then ``finish``, the float head) against the
-    float32 trunk on ``evaluation`` tiles, and store the graph and the verdict beside ``trunk``."""
+    float32 trunk on ``evaluation`` tiles, and store the graph and the verdict beside ``trunk``.
+    ``rivals``: other float runs of the same trunk (``{"ncnn": run}``) raced with it."""
     import openvino as ov
 
     quantized, keep = quantize(trunk, calibration)
@@ -208,8 +210,9 @@ def build(
     precision = compile_config.get("INFERENCE_PRECISION_HINT", "f32")
     result.update(
         kept_float=keep, calibration_tiles=len(calibration), nncf=nncf.__version__,
-        precision=precision, speed=_race(runner(str(trunk), compile_config), candidate,
-                                         evaluation[0], precision),
+        precision=precision,
+        speed=_race({"float": runner(str(trunk), compile_config), "int8": candidate,
+                     **(rivals or {})}, evaluation[0], precision),
     )
     xml, report = paths(trunk)
     ov.save_model(quantized, str(xml))
@@ -218,21 +221,24 @@ def build(
     return result
 
 
-def _race(float_run, int8_run, tile: np.ndarray, precision: str, rounds: int = 3) -> dict:
-    """Best-of seconds of the trunk in the float choice and in int8 on one tile, alternated, on
-    this CPU (``cpu``: runtimes.probe_key). The probe's block of convolutions is all int8; the
-    trunk keeps some float, and on an AMX Xeon its int8 was no faster than bf16."""
+def _race(runs: dict[str, Callable[[np.ndarray], np.ndarray]], tile: np.ndarray,
+          precision: str, rounds: int = 3) -> dict:
+    """Best-of seconds (``<name>_s``) of each run of the trunk on one tile, alternated, on this
+    CPU (``cpu``: runtimes.probe_key): the float choice, int8 and any rivals. The probe's block
+    of convolutions is all int8; the trunk keeps some float, and on an AMX Xeon its int8 was no
+    faster than bf16."""
     import time
 
     from . import runtimes
 
-    best = {"float_s": float("inf"), "int8_s": float("inf")}
+    best = {f"{name}_s": float("inf") for name in runs}
     for _ in range(rounds):
-        for name, run in (("float_s", float_run), ("int8_s", int8_run)):
+        for name, run in runs.items():
             start = time.perf_counter()
             run(tile)
-            best[name] = round(min(best[name], time.perf_counter() - start), 3)
-    return {"cpu": runtimes.probe_key(), "float": precision, **best}
+            best[f"{name}_s"] = round(min(best[f"{name}_s"], time.perf_counter() - start), 3)
+    return {"cpu": runtimes.probe_key(), "float": precision,
+            "tile_px": int(tile.shape[-1] * tile.shape[-2]), **best}
 
 
 # --------------------------------------------------------------------------- photo crops

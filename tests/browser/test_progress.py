@@ -26,14 +26,33 @@ def _photo(fixture_path, folder, name: str, side: int):
     return path
 
 
+def _side_for_seconds(seconds: float) -> int:
+    """The side of a square photo x4plus upscales in about ``seconds`` here, idle: timed on a
+    96 px tile, as the worker will run it."""
+    import numpy as np
+
+    from apps.imaging import networks
+
+    network = networks.load("photo-x4")
+    tile = np.random.default_rng(0).random((96, 96, 3), dtype=np.float32)
+    network.run(tile)  # the first run allocates
+    start = time.perf_counter()
+    network.run(tile)
+    rate = (time.perf_counter() - start) / tile[..., 0].size
+    return int(min(800, max(320, (seconds / rate) ** 0.5)) // 16 * 16)
+
+
 def test_the_bar_moves_during_a_heavy_upscale_and_queue_places_are_unique(
     page, live_server, start_celery_worker, fixture_path, tmp_path, django_user_model
 ):
     django_user_model.objects.create_user("dana", "dana@example.com", "dana-password-1")
     # The heavy worker as scripts/worker.sh starts it: its networks loaded before the first job.
     start_celery_worker("heavy", ENHANCER_WARM_UP="photo-x4")
-    # x4 best (Real-ESRGAN x4plus) on 0.64 MP: tens of seconds in one or two long inferences.
-    big = _photo(fixture_path, tmp_path, "big.jpg", 800)
+    # x4 best (Real-ESRGAN x4plus) in one or two long inferences, tens of seconds: 0.64 MP on a
+    # Zen 5 EPYC, less where the CPU is slower. A Zen 1 EPYC takes 3.7x longer per pixel: at
+    # 0.64 MP one window would be minutes, and with the browser and the server on the same two
+    # cores it ran 1.7x its idle time, past the room its share of the bar leaves for overruns.
+    big = _photo(fixture_path, tmp_path, "big.jpg", _side_for_seconds(45))
     small = [_photo(fixture_path, tmp_path, f"small{i}.jpg", 160) for i in (1, 2)]
     log_in(page, live_server.url, "dana", "dana-password-1")
     page.goto(live_server.url + "/upload/")

@@ -52,21 +52,23 @@ def _photos():
             for s in (0.02, 0.05, 0.1)]
 
 
-def _build(tmp_path, outlier: float) -> dict:
+def _build(tmp_path, outlier: float, rivals=None) -> dict:
     trunk = tmp_path / f"tiny{outlier:g}-trunk.onnx"
     _tiny_trunk(trunk, outlier)
     photos = _photos()
     calibration = quantize.calibration_crops(photos[:2], 12, 32)
     evaluation = quantize.calibration_crops(photos[2:], 3, 48, seed=1)  # never calibrated on
     config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": 1}
-    return quantize.build(trunk, lambda features: features + 0.5, calibration, evaluation, config)
+    return quantize.build(trunk, lambda features: features + 0.5, calibration, evaluation, config,
+                          rivals=rivals)
 
 
 def test_a_well_conditioned_network_passes_the_gate_and_is_stored(tmp_path):
-    result = _build(tmp_path, 1.0)
+    result = _build(tmp_path, 1.0, rivals={"ncnn": lambda tile: tile})  # raced with them
     assert result["passed"] and result["psnr_min"] >= quantize.PSNR_BAR
     assert len(result["kept_float"]) == 2  # the first and last convolutions stay float
-    assert set(result["speed"]) == {"cpu", "float", "float_s", "int8_s"}
+    assert set(result["speed"]) == {"cpu", "float", "tile_px", "float_s", "int8_s", "ncnn_s"}
+    assert result["speed"]["tile_px"] == 48 * 48
     trunk = tmp_path / "tiny1-trunk.onnx"
     assert quantize.verdict(trunk)["passed"] is True and quantize.paths(trunk)[0].is_file()
 

@@ -425,9 +425,90 @@ def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatc
     monkeypatch.setenv(config.PRECISION_ENV, "f32")
     config.config.cache_clear()
     assert networks.precision_choice("photo-x4", "openvino") == (
-        "f32", f"{config.PRECISION_ENV}=f32; int8: {config.PRECISION_ENV}=f32"
+        "f32", f"{config.PRECISION_ENV}=f32; ncnn trunk: not raced on this CPU (make int8); "
+        f"int8: {config.PRECISION_ENV}=f32"
     )
     assert networks.int8_refusal("photo-x4", "onnxruntime") == "int8 runs on OpenVINO only"
+
+
+def test_the_trunk_runs_on_ncnn_only_where_it_won_this_cpus_race(tmp_path, monkeypatch):
+    """An AVX2-only CPU where ncnn's Winograd trunk beat OpenVINO's float32 and int8 in the race
+    stored with the int8 graph: the trunk runs there, the head stays on OpenVINO."""
+    from apps.imaging import quantize
+
+    for name in (config.PRECISION_ENV, config.RUNTIME_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
+    config.config.cache_clear()
+    trunk = tmp_path / "x-trunk.onnx"
+    monkeypatch.setattr(networks, "trunk_onnx", lambda spec: trunk if spec.split else None)
+    monkeypatch.setattr(networks, "missing_reason", lambda key: None)
+    monkeypatch.setattr(runtimes, "openvino_available", lambda: True)
+    monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    monkeypatch.setattr(runtimes, "_openvino_capabilities", lambda: ("FP32", "INT8"))
+    monkeypatch.setattr(runtimes, "probe", lambda: {"f32_ms": 10.0, "int8_ms": 9.8})
+    xml, report = quantize.paths(trunk)
+    xml.write_text("<net/>")
+
+    def raced(**speeds):
+        race = {"cpu": runtimes.probe_key(), "float": "f32", "float_s": 7.7, "int8_s": 7.6,
+                **speeds}
+        report.write_text(json.dumps({"psnr_min": 41.7, "bar": 40.0, "passed": True,
+                                      "speed": race}))
+        return networks.ncnn_trunk_refusal("photo-x4", "openvino")
+
+    assert raced() == "not raced on this CPU (make int8)"  # a graph made before the race had it
+    assert raced(ncnn_s=6.0) is None
+    precision, why = networks.precision_choice("photo-x4")
+    assert precision == "f32" and "trunk float32 on ncnn" in why and "ncnn 6.0 s" in why
+    assert networks.plan("photo-x4") == ("openvino", "f32", True)
+    assert networks.describe()["networks"]["photo-x4"]["runtime"] == "ncnn"
+    assert networks.known_speedup("photo-x4") == pytest.approx(7.7 / 6.0)  # estimates follow
+    assert networks.plan("fast-x4") == ("openvino", "f32", False)
+    assert networks.ncnn_trunk_refusal("fast-x4", "openvino") == "only x4plus's trunk is raced"
+    # Not a clear win over the fastest rival (int8 where it may run): OpenVINO keeps the trunk.
+    assert raced(ncnn_s=7.0) == "race: ncnn 7.0 s, not clearly faster than int8 7.6 s"
+    assert networks.plan("photo-x4") == ("openvino", "f32", False)
+    assert networks.known_speedup("photo-x4") == 1.0
+    report.write_text(json.dumps({"psnr_min": 41.7, "bar": 40.0, "passed": True, "speed": {
+        "cpu": "another CPU", "float": "f32", "float_s": 7.7, "int8_s": 7.6, "ncnn_s": 3.0}}))
+    assert networks.ncnn_trunk_refusal("photo-x4", "openvino") == "not raced on this CPU (make int8)"
+    assert raced(ncnn_s=6.0) is None
+    # What the operator asks for is obeyed.
+    for name, value in ((config.RUNTIME_ENV, "openvino"), (config.PRECISION_ENV, "int8")):
+        monkeypatch.setenv(name, value)
+        config.config.cache_clear()
+        assert networks.ncnn_trunk_refusal("photo-x4", "openvino") == f"{name}={value}"
+        monkeypatch.delenv(name)
+    config.config.cache_clear()
+    monkeypatch.setenv(config.PRECISION_ENV, "f32")  # float32 is what ncnn runs: still raced
+    config.config.cache_clear()
+    assert networks.ncnn_trunk_refusal("photo-x4", "openvino") is None
+    assert networks.ncnn_trunk_refusal("photo-x4", "onnxruntime") == "raced against OpenVINO only"
+
+
+def test_a_trunk_raced_here_starts_with_its_speed_known():
+    """The race stored with the int8 graph times trunk + head on one tile per variant: the trunk
+    that runs starts with that speed (for the first window's bar), a variant not raced without."""
+    from types import SimpleNamespace
+
+    race = {"float": "f32", "float_s": 8.4, "int8_s": 8.3, "ncnn_s": 6.15, "tile_px": 16384}
+
+    def stages(runtime):
+        return [networks.Stage(SimpleNamespace(runtime=runtime), 1, 64, 1, 0.92),
+                networks.Stage(SimpleNamespace(runtime="openvino"), 4, 4, 1, 0.08)]
+
+    for variant, runtime, seconds in (("ncnn", "ncnn", 6.15), ("int8", "openvino", 8.3),
+                                      ("f32", "openvino", 8.4)):
+        trunk = stages(runtime)
+        networks._known_speed(trunk, race, variant)
+        assert trunk[0].graph.seconds_per_pixel == pytest.approx(seconds * 0.92 / 16384)
+        assert trunk[1].graph.seconds_per_pixel == pytest.approx(seconds * 0.08 / 16384)
+    for variant, runtime, known in (("bf16", "openvino", race), ("f32", "onnxruntime", race),
+                                    ("ncnn", "ncnn", {**race, "tile_px": None})):
+        trunk = stages(runtime)
+        networks._known_speed(trunk, known, variant)
+        assert not hasattr(trunk[0].graph, "seconds_per_pixel")
 
 
 def test_runtime_and_precision_follow_the_cpu(monkeypatch):
@@ -548,6 +629,12 @@ def test_runtimes_agree_and_their_caches_are_kept(tmp_path, monkeypatch):
     if runtimes.native_bf16():
         fast = networks.load("photo-x4", "openvino", "bf16")
         assert psnr(fast.run(rgb), reference) > 40  # measured ~53 dB
+    # The trunk on ncnn (cut at the same blob), the head on OpenVINO: the same function again.
+    spec = networks.MODELS["photo-x4"]
+    mixed = networks._build("photo-x4", spec, "openvino", "f32", 2, ncnn_trunk=True)
+    assert [stage.graph.runtime for stage in mixed.stages] == ["ncnn", "openvino"]
+    assert mixed.stages[0].graph.channels == 64
+    assert psnr(mixed.run(rgb), reference) > 60
     assert list((tmp_path / "models").glob("realesrgan-x4plus-*-trunk.onnx"))
     assert any((tmp_path / "openvino").iterdir())  # compiled models cached for the next worker
     described = networks.describe()["networks"]["photo-x4"]
@@ -660,3 +747,28 @@ def test_a_window_slower_than_expected_still_moves_the_bar_and_never_ends_early(
     assert all(b > a for a, b in zip(shares, shares[1:], strict=False))  # always moving
     assert all(share < 1 for share in shares)
     assert abs(upscale._share(1.0) - 0.9) < 1e-9 and abs(upscale._share(0.8 + 1e-9) - 0.8) < 1e-6
+
+
+def test_a_window_far_slower_than_expected_moves_the_bar_every_few_seconds(monkeypatch):
+    """A window expected to take a minute runs one and a half (a loaded slow CPU): the bar, in
+    whole per cents of the job as the page shows it, still changes at least every 5 s (the tail
+    of _share alone held it up to 11 s), and stays inside the window's share."""
+    from types import SimpleNamespace
+
+    clock = [0.0]
+    monkeypatch.setattr(upscale.time, "monotonic", lambda: clock[0])
+    graph = SimpleNamespace(seconds_per_pixel=60.0 / (100 * 100))
+
+    def infer(chw, tick):
+        for second in range(1, 91):
+            clock[0] = float(second)
+            tick()
+        return chw
+
+    step = upscale._Step(infer, 3, 1, 0, 1, 1.0, graph=graph)
+    seen = []
+    upscale._infer(step, np.zeros((3, 100, 100), np.float32), seen.append, 0.0, 0.9)
+    percents = [int(value * 99) for value in seen]
+    changes = [i for i in range(1, len(percents)) if percents[i] != percents[i - 1]]
+    assert max(b - a for a, b in zip([0, *changes], [*changes, len(percents)], strict=False)) <= 5
+    assert seen == sorted(seen) and seen[-1] < 0.9
