@@ -174,7 +174,7 @@ def _ncnn_rival(paths, head_graph) -> dict:
     from . import graphs, runtimes  # noqa: PLC0415
 
     try:
-        trunk = graphs.NcnnGraph(*paths, runtimes.threads(), *graphs.ncnn_trunk_output(paths[0]))
+        trunk = graphs.ncnn_trunk(*paths, runtimes.threads())
     except Exception:  # noqa: BLE001 - ncnn missing or the graph not cut: no rival
         return {}
     return {"ncnn": lambda tile: head_graph.infer(trunk.infer(tile))}

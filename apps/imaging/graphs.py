@@ -95,6 +95,11 @@ class NcnnGraph(Graph):
         return result["out"]
 
 
+def ncnn_trunk(param: Path, weights: Path, num_threads: int) -> NcnnGraph:
+    """The trunk of an ncnn network on ncnn: the layers up to :func:`ncnn_trunk_output`."""
+    return NcnnGraph(param, weights, num_threads, *ncnn_trunk_output(param))
+
+
 def ncnn_trunk_output(param: Path) -> tuple[str, int]:
     """(the blob an ncnn graph's first upsampling reads, its channels): where
     :func:`split_onnx` cuts the same network's ONNX rewrite into trunk and head."""

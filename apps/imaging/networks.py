@@ -431,7 +431,7 @@ def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads:
                 return OpenVinoGraph(quantize.paths(path)[0], num_threads, arithmetic, "int8")
         elif ncnn_trunk:
             def make_trunk(_path):
-                return NcnnGraph(*paths, num_threads, *graphs.ncnn_trunk_output(paths[0]))
+                return graphs.ncnn_trunk(*paths, num_threads)
 
         try:
             stages = _stages(

@@ -362,17 +362,24 @@ def test_onednn_s_isa_cap_makes_the_cpu_the_one_it_emulates(monkeypatch, cap, bf
         runtimes.cpu_flags.cache_clear()
 
 
-def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatch):
-    """The precision choice among int8 / bf16 / f32 with the probe and the gate stubbed."""
-    from apps.imaging import quantize
-
-    monkeypatch.delenv(config.PRECISION_ENV, raising=False)
-    config.config.cache_clear()
+def _stub_trunk(tmp_path, monkeypatch):
+    """Automatic settings, a cache in ``tmp_path`` and x4plus's trunk graph said to be there
+    (for its int8 verdict and race, written by the test): where it would be."""
+    for name in (config.PRECISION_ENV, config.RUNTIME_ENV):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
     config.config.cache_clear()
     trunk = tmp_path / "x-trunk.onnx"
     monkeypatch.setattr(networks, "trunk_onnx", lambda spec: trunk if spec.split else None)
     monkeypatch.setattr(networks, "missing_reason", lambda key: None)
+    return trunk
+
+
+def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatch):
+    """The precision choice among int8 / bf16 / f32 with the probe and the gate stubbed."""
+    from apps.imaging import quantize
+
+    trunk = _stub_trunk(tmp_path, monkeypatch)
     monkeypatch.setattr(runtimes, "native_bf16", lambda: True)
     probe = {"f32_ms": 10.0, "bf16_ms": 4.0, "int8_ms": 2.0}
     monkeypatch.setattr(runtimes, "probe", lambda: probe)
@@ -436,13 +443,7 @@ def test_the_trunk_runs_on_ncnn_only_where_it_won_this_cpus_race(tmp_path, monke
     stored with the int8 graph: the trunk runs there, the head stays on OpenVINO."""
     from apps.imaging import quantize
 
-    for name in (config.PRECISION_ENV, config.RUNTIME_ENV):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
-    config.config.cache_clear()
-    trunk = tmp_path / "x-trunk.onnx"
-    monkeypatch.setattr(networks, "trunk_onnx", lambda spec: trunk if spec.split else None)
-    monkeypatch.setattr(networks, "missing_reason", lambda key: None)
+    trunk = _stub_trunk(tmp_path, monkeypatch)
     monkeypatch.setattr(runtimes, "openvino_available", lambda: True)
     monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
     monkeypatch.setattr(runtimes, "_openvino_capabilities", lambda: ("FP32", "INT8"))
