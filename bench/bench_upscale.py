@@ -633,6 +633,23 @@ NOTES = """### What the numbers decided
   not built. The head stays on OpenVINO: ncnn ran it 2x faster with its buffers warm, but at
   37-47 KB per input pixel (3.4x) and no faster in a fresh process. On the Zen 5 the race keeps
   OpenVINO (ncnn's float32 tile 1.46 s against int8 0.45 s).
+- **An Intel Xeon with AMX (2026-12-07, idle; "Another CPU: an Intel Xeon with AMX" below)**,
+  the issue's other target. Its race keeps bf16 (trunk + head on a 128 px tile: bf16 0.41 s,
+  int8 0.45 s, ncnn 2.81 s). OpenVINO's per-node counters on the bf16 trunk found a quarter of
+  its time in the dense blocks' Concats, copied by a reference kernel (channels-last bf16 cannot
+  concatenate in place). The float trunk now runs without them (`graphs.concat_free`: each
+  dense convolution as a sum of one convolution per input, the sums fused into the
+  convolutions; 0.4 dB from the Concat graph against float32 on three photos, 50.9-54.3 dB):
+  1.3x faster in bf16 on 384-768 px windows, 1.1x at 128 px, 1.07x in float32; the int8 graph
+  keeps its own split (the install-time race times the graph the engine runs). With it and the
+  light graphs' window cap (Tiling, below): CLI x4 `best` on 384x384 **7.78x** PyTorch fp32
+  (4.7 s, 54.4 dB; 6.82x before, in the same session; goal 6x: met), 8.10x in a second run;
+  1 MP x4 `best` **29.2 s and 31.0 s** in two runs (40.3 s before; goal 30 s: met on the
+  edge, not with a margin): the trunk's 1000 px window alone is 24 s. 2000x2000 x4 `best`
+  121.9 s at the default budget, 158.7 s (+30 %) at 3 GiB. Measured and not taken there: int8
+  compiled for a static shape (2.21 s against 2.69 s for bf16 at 384 px, 20 s at 1000 px, but
+  3.7 s to compile each new shape and 41 dB instead of 54); pinning OpenVINO's threads (no
+  change); glibc's huge-page malloc tunable (page faults unchanged).
 - **Runtime and precision.** OpenVINO compiles the same ONNX graph the converter already made.
   On this Zen 5 EPYC it ran an x4plus tile in bf16 2.6x and in int8 3.4x faster than PyTorch
   fp32 (1.9x and 2.5x faster than OpenVINO fp32), at 55 / 47 dB PSNR against fp32. CPUs without
@@ -689,7 +706,13 @@ NOTES = """### What the numbers decided
   memory) 4 px, which the trunk windows carry on top. Windows are sized from
   `ENHANCER_MEMORY_BUDGET` (a quarter of the machine's memory, at least 3 GiB) and each graph's measured memory per pixel; each graph
   gives its memory back before the other runs, so the head runs straight on each trunk window's
-  features and they never exist for the whole image. Windows stop at the image border like an
+  features and they never exist for the whole image. Light graphs (x4plus's head, SPAN,
+  the anime networks) get windows of at most 512x512 input pixels (`ModelSpec.window_pixels`):
+  on the AMX Xeon they ran no faster per pixel in larger ones and first-touched more memory
+  (SPAN x4 on 2000x2000: 11.2 s and 6.8 GiB in one window, 5.8 s and 1.6 GiB in 512 px ones,
+  the engine alone; through the CLI 16.6 s and 6.79 GiB, over the budget, now 8.1 s and 1.39;
+  x4plus's head on a 1 MP x4: the first of two 504k px windows spent 4.8 s, mostly page
+  faults, against 1.3 s warm). Windows stop at the image border like an
   untiled run, so the border needs no padding. In bf16 and int8 the tiled result differs from
   untiled by less than each differs from fp32. The trunk's memory per window pixel, measured
   with VmHWM (AMX Xeon and Zen 5 alike): about 3,000 B in bf16, 2,800-3,000 B in int8 (with the
@@ -703,7 +726,8 @@ NOTES = """### What the numbers decided
   the trunk block by block over the whole image) would hold the whole image's 64-channel
   features (0.5-1 GB at 2000x2000, two copies) and cost a pass over them per block — not done.
   Smaller windows do not pay either: the trunk's cost per pixel grows with the window (on the
-  AMX Xeon in bf16 20 s/MP at 128 px, 24 at 256, 30 at 384-512, 34 at 768; on the Zen 5 in int8
+  AMX Xeon in bf16 15.6 s/MP at 128 px, 20.5 at 512, 24.0 at 1000 since the trunk runs without
+  Concats (20, 24, 30 and 34 at 128, 256, 384-512 and 768 before); on the Zen 5 in int8
   25 s/MP up to 256 px, 27 at 768, 29.6 at 1000), but 68 px of context on each side of a small
   window costs more than that saves.
 - **x2 at x2 cost.** Against ground truth, SPAN x2 (native x2) beat x4plus-then-downscale (the

@@ -74,10 +74,13 @@ class NcnnGraph(Graph):
         self.channels = channels
 
     def _extract(self, chw: np.ndarray, into: dict) -> None:
-        extractor = self._net.create_extractor()
-        extractor.input("data", self._mat(np.ascontiguousarray(chw)))
-        into["status"], out = extractor.extract(self._output)
-        into["out"] = np.array(out, dtype=np.float32, copy=True)
+        try:
+            extractor = self._net.create_extractor()
+            extractor.input("data", self._mat(np.ascontiguousarray(chw)))
+            into["status"], out = extractor.extract(self._output)
+            into["out"] = np.array(out, dtype=np.float32, copy=True)
+        except BaseException as error:  # carried to infer's thread, raised there
+            into["error"] = error
 
     def infer(self, chw: np.ndarray, tick=None) -> np.ndarray:
         # ncnn lets go of the GIL while it computes: run it aside and tick meanwhile.
@@ -87,6 +90,8 @@ class NcnnGraph(Graph):
         while worker.join(TICK_MS / 1000) or worker.is_alive():
             if tick is not None:
                 tick()
+        if "error" in result:
+            raise result["error"]
         if result.get("status") != 0:
             raise EnhancerError(
                 EnhancerError.INTERNAL, gettext_noop("ncnn inference failed (%(status)s)"),
@@ -216,6 +221,94 @@ def converted_onnx(name: str, param: Path, weights: Path) -> Path:
 def split_paths(full: Path) -> tuple[Path, Path]:
     """Where :func:`split_onnx` keeps the (trunk, head) of ``full``."""
     return full.with_name(full.stem + "-trunk.onnx"), full.with_name(full.stem + "-head.onnx")
+
+
+def split_concat_convs(model, groups: Callable[[list[str]], list[list[str]] | None]
+                       ) -> list[tuple[list[str], list[int], int]]:
+    """Rewrite, in the ONNX ``model``, each convolution that reads a Concat (along channels) as
+    a sum of convolutions, one per group of the Concat's inputs (``groups(inputs)``; None leaves
+    it whole; a group of several inputs keeps a Concat of its own): the same arithmetic, with
+    the kernel cut along its input channels and the bias on the first part. Returns, for each
+    convolution rewritten, (its parts' node names, their input channels, its output channels).
+    Concats no longer read are dropped."""
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    channels = tensor_channels(model)
+    weights = {init.name: init for init in graph.initializer}
+    producers = {name: node for node in graph.node for name in node.output}
+    nodes, rewritten = [], []
+    for node in graph.node:
+        source = producers.get(node.input[0]) if node.op_type == "Conv" else None
+        parts = groups(list(source.input)) if source is not None and source.op_type == "Concat" \
+            and node.input[1] in weights else None
+        widths = [[channels.get(name) for name in part] for part in parts or []]
+        if not parts or len(parts) < 2 or None in sum(widths, []):
+            nodes.append(node)
+            continue
+        kernel = numpy_helper.to_array(weights[node.input[1]])
+        if sum(sum(part) for part in widths) != kernel.shape[1]:
+            nodes.append(node)
+            continue
+        name = node.name or node.output[0]
+        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        names, outputs, start = [], [], 0
+        for k, (part, width) in enumerate(zip(parts, map(sum, widths))):
+            source_name = part[0]
+            if len(part) > 1:
+                source_name = f"{name}.in{k}"
+                nodes.append(helper.make_node("Concat", part, [source_name], axis=1,
+                                              name=source_name))
+            graph.initializer.append(numpy_helper.from_array(
+                np.ascontiguousarray(kernel[:, start:start + width]), f"{name}.w{k}"))
+            start += width
+            names.append(f"{name}_part{k}")
+            outputs.append(f"{name}.out{k}")
+            nodes.append(helper.make_node(
+                "Conv", [source_name, f"{name}.w{k}", *(node.input[2:] if k == 0 else [])],
+                [outputs[-1]], name=names[-1], **attributes))
+        total = outputs[0]
+        for k, output in enumerate(outputs[1:], 1):
+            summed = node.output[0] if k == len(outputs) - 1 else f"{name}.sum{k}"
+            nodes.append(helper.make_node("Add", [total, output], [summed], name=f"{name}_sum{k}"))
+            total = summed
+        rewritten.append((names, list(map(sum, widths)), kernel.shape[0]))
+    read = {name for node in nodes for name in node.input} | {o.name for o in graph.output}
+    del graph.node[:]
+    graph.node.extend(n for n in nodes if n.op_type != "Concat" or n.output[0] in read)
+    return rewritten
+
+
+def tensor_channels(model) -> dict[str, int]:
+    """Channels of each tensor of an ONNX model whose channel count shape inference knows."""
+    import onnx
+
+    inferred = onnx.shape_inference.infer_shapes(model).graph
+    channels = {}
+    for info in [*inferred.value_info, *inferred.input]:
+        dims = info.type.tensor_type.shape.dim
+        if len(dims) > 1 and dims[1].HasField("dim_value"):
+            channels[info.name] = dims[1].dim_value
+    return channels
+
+
+def concat_free(trunk: Path) -> Path:
+    """``trunk`` with every convolution that reads a Concat (RRDBNet's dense blocks) rewritten
+    as a sum of one convolution per input (:func:`split_concat_convs`), cached next to it.
+
+    OpenVINO copies each Concat with a reference kernel in bf16 (channels-last layouts cannot
+    concatenate in place): a quarter of x4plus's trunk time on an Intel Xeon with AMX, where the
+    rewrite ran 1.3x faster in bf16 (1.07x in float32; the sums fuse into the convolutions),
+    0.4 dB from the Concat graph against float32 (docs/benchmarks.md)."""
+    target = trunk.with_name(trunk.stem + "-sums.onnx")
+    if target.is_file():
+        return target
+    import onnx
+
+    model = onnx.load(str(trunk))
+    split_concat_convs(model, lambda inputs: [[name] for name in inputs])
+    model_files.write_atomically(target, model.SerializeToString())
+    return target
 
 
 def split_onnx(full: Path) -> tuple[Path, Path]:

@@ -56,6 +56,12 @@ class ModelSpec:
     # values of +-100, in blots tens of pixels wide; never on the fixtures' photos): such blots
     # are replaced with bicubic (upscale.guard_blowups).
     guard: bool = False
+    # The largest window (input pixels) worth running: the network whole, or its head when
+    # split (the trunk is as large as the memory budget allows). Light graphs run no faster per
+    # pixel in larger windows and first-touch more memory: on an Intel Xeon with AMX, 2000x2000
+    # through SPAN x4 took 11.2 s and 6.8 GiB in one window, 5.8 s and 1.6 GiB in 512 px ones
+    # (724 px: 7.9 s; 362 px: 8.0 s, the context costing more); x4plus's head likewise.
+    window_pixels: int | None = 2**18
 
 
 MODELS = {
@@ -277,6 +283,7 @@ class Stage:
     bytes_per_pixel: int  # working memory per input pixel on this runtime and precision
     share: float  # of the network's work, for progress
     guard: bool = False  # replace blow-ups with bicubic (ModelSpec.guard)
+    window_pixels: int | None = None  # the largest window worth running (ModelSpec)
 
 
 class Network:
@@ -338,6 +345,7 @@ def _stages(spec: ModelSpec, onnx_path: Path, make, make_trunk=None) -> list[Sta
                     spec.head_context,
                     _memory(spec.head_bytes_per_pixel, head.runtime, head.precision),
                     1.0 - spec.trunk_share,
+                    window_pixels=spec.window_pixels,
                 ),
             ]
     return _whole(spec, make(onnx_path))
@@ -353,6 +361,7 @@ def _whole(spec: ModelSpec, graph: Graph) -> list[Stage]:
             _memory(spec.bytes_per_pixel, graph.runtime, graph.precision),
             1.0,
             spec.guard,
+            None if spec.split else spec.window_pixels,  # a split network whole: all of it heavy
         )
     ]
 
@@ -432,6 +441,9 @@ def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads:
         elif ncnn_trunk:
             def make_trunk(_path):
                 return graphs.ncnn_trunk(*paths, num_threads)
+        else:
+            def make_trunk(path):
+                return OpenVinoGraph(graphs.concat_free(path), num_threads, arithmetic)
 
         try:
             stages = _stages(

@@ -86,67 +86,17 @@ def gate(
             "bar": bar, "passed": bool(worst >= bar)}
 
 
-STREAM_SUFFIX = "_stream"  # the half of a split convolution that reads the residual stream
-
-
 def split_stream_inputs(model) -> list[str]:
     """Rewrite, in the ONNX ``model``, each convolution that reads a concatenation of three or
     more tensors (a dense block: the residual stream, then the block's features) as a
-    convolution of the stream plus one of the features. Returns the names of the stream halves
-    of the convolutions that write back into the stream (as many output channels as the stream
-    has): those stay float."""
-    from onnx import helper, numpy_helper
+    convolution of the stream plus one of the features (graphs.split_concat_convs). Returns the
+    names of the stream halves of the convolutions that write back into the stream (as many
+    output channels as the stream has): those stay float."""
+    from . import graphs
 
-    graph = model.graph
-    channels = _channels(model)
-    weights = {init.name: init for init in graph.initializer}
-    producers = {name: node for node in graph.node for name in node.output}
-    nodes, stream_halves = [], []
-    for node in graph.node:
-        source = producers.get(node.input[0]) if node.op_type == "Conv" else None
-        if source is None or source.op_type != "Concat" or len(source.input) < 3 \
-                or node.input[1] not in weights:
-            nodes.append(node)
-            continue
-        kernel = numpy_helper.to_array(weights[node.input[1]])
-        stream = channels.get(source.input[0])
-        if stream is None or not 0 < stream < kernel.shape[1]:
-            nodes.append(node)
-            continue
-        name = node.name or node.output[0]
-        graph.initializer.extend([
-            numpy_helper.from_array(np.ascontiguousarray(kernel[:, :stream]), f"{name}.w_stream"),
-            numpy_helper.from_array(np.ascontiguousarray(kernel[:, stream:]), f"{name}.w_dense"),
-        ])
-        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        nodes += [
-            helper.make_node("Concat", list(source.input[1:]), [f"{name}.dense"], axis=1,
-                             name=f"{name}.dense"),
-            helper.make_node("Conv", [source.input[0], f"{name}.w_stream", *node.input[2:]],
-                             [f"{name}.stream_out"], name=name + STREAM_SUFFIX, **attributes),
-            helper.make_node("Conv", [f"{name}.dense", f"{name}.w_dense"],
-                             [f"{name}.dense_out"], name=f"{name}_dense", **attributes),
-            helper.make_node("Add", [f"{name}.stream_out", f"{name}.dense_out"],
-                             list(node.output), name=f"{name}_sum"),
-        ]
-        if kernel.shape[0] == stream:
-            stream_halves.append(name + STREAM_SUFFIX)
-    del graph.node[:]
-    graph.node.extend(nodes)
-    return stream_halves
-
-
-def _channels(model) -> dict[str, int]:
-    """Channels of each tensor whose channel count ONNX shape inference knows."""
-    import onnx
-
-    inferred = onnx.shape_inference.infer_shapes(model).graph
-    channels = {}
-    for info in [*inferred.value_info, *inferred.input]:
-        dims = info.type.tensor_type.shape.dim
-        if len(dims) > 1 and dims[1].HasField("dim_value"):
-            channels[info.name] = dims[1].dim_value
-    return channels
+    split = graphs.split_concat_convs(
+        model, lambda inputs: [inputs[:1], inputs[1:]] if len(inputs) >= 3 else None)
+    return [names[0] for names, widths, out in split if out == widths[0]]
 
 
 def quantize(trunk: Path, calibration: list[np.ndarray]):
@@ -190,6 +140,8 @@ def build(
     ``rivals``: other float runs of the same trunk (``{"ncnn": run}``) raced with it."""
     import openvino as ov
 
+    from .graphs import concat_free
+
     quantized, keep = quantize(trunk, calibration)
     core = ov.Core()
 
@@ -211,8 +163,9 @@ def build(
     result.update(
         kept_float=keep, calibration_tiles=len(calibration), nncf=nncf.__version__,
         precision=precision,
-        speed=_race({"float": runner(str(trunk), compile_config), "int8": candidate,
-                     **(rivals or {})}, evaluation[0], precision),
+        # The float graph the engine runs (networks._build) against int8 and any rivals.
+        speed=_race({"float": runner(str(concat_free(trunk)), compile_config),
+                     "int8": candidate, **(rivals or {})}, evaluation[0], precision),
     )
     xml, report = paths(trunk)
     ov.save_model(quantized, str(xml))

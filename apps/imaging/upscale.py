@@ -170,6 +170,7 @@ class _Step:
     guard: bool = False
     release: Callable[[], None] = lambda: None
     graph: object = None  # keeps the measured speed (seconds_per_pixel) for the process
+    window_pixels: int | None = None  # the largest window worth running (ModelSpec)
 
 
 # Before a graph has run once in this process its speed is unknown: the bar then moves as
@@ -240,6 +241,7 @@ def _steps(network) -> list[_Step]:
                 s.guard,
                 s.graph.release,
                 s.graph,
+                s.window_pixels,
             )
             for s in stages
         ]
@@ -251,11 +253,13 @@ def _steps(network) -> list[_Step]:
     return [_Step(infer, 3, network.scale, 16, 12_000, 1.0)]
 
 
-def _window_pixels(bytes_per_pixel: int, held_bytes: int) -> int:
+def _window_pixels(bytes_per_pixel: int, held_bytes: int, most: int | None = None) -> int:
     """The most input pixels one window may have: what the budget leaves after the runtime and
-    the arrays the job holds anyway, divided by the measured memory per window pixel."""
+    the arrays the job holds anyway, divided by the measured memory per window pixel, and no
+    more than ``most`` (the window a graph stops gaining from: ModelSpec.window_pixels)."""
     free = memory_budget() - RUNTIME_OVERHEAD - held_bytes
-    return max(MIN_WINDOW_PIXELS, free // max(1, bytes_per_pixel))
+    allowed = max(MIN_WINDOW_PIXELS, free // max(1, bytes_per_pixel))
+    return min(allowed, most or allowed)
 
 
 def _windows_in(
@@ -386,7 +390,9 @@ def run_tiled(
     progress(0.0)
     try:
         if len(steps) == 1:
-            allowance = tile * tile if tile else _window_pixels(head.bytes_per_pixel, held)
+            allowance = tile * tile if tile else _window_pixels(
+                head.bytes_per_pixel, held, head.window_pixels
+            )
             _tile_step(source, head, shrink, head_pad, allowance, out, progress)
             return out
         trunk = steps[0]
@@ -396,7 +402,7 @@ def run_tiled(
         # A trunk window holds its features (channels x float32) while the head runs on them.
         feature_bytes = trunk.channels * 4
         trunk_pixels = tile * tile if tile else _window_pixels(
-            trunk.bytes_per_pixel + feature_bytes, held
+            trunk.bytes_per_pixel + feature_bytes, held, trunk.window_pixels
         )
         rows, cols = plan_tiles(height, width, trunk_pad, trunk_pixels)
         row_windows = _windows_in(height, 0, height, rows, trunk_pad)
@@ -416,7 +422,7 @@ def run_tiled(
                     trunk.release()
                 progress((done + area * trunk.share) / total)
                 head_pixels = tile * tile if tile else _window_pixels(
-                    head.bytes_per_pixel, held + features.nbytes
+                    head.bytes_per_pixel, held + features.nbytes, head.window_pixels
                 )
                 start = done + area * trunk.share
                 _tile_step(

@@ -149,6 +149,27 @@ def _dense_block(path) -> None:
     path.write_bytes(model.SerializeToString())
 
 
+def test_the_float_trunk_runs_without_concats_and_computes_the_same(tmp_path):
+    import onnx
+    import openvino as ov
+
+    from apps.imaging import graphs
+
+    trunk = tmp_path / "dense-trunk.onnx"
+    _dense_block(trunk)
+    free = graphs.concat_free(trunk)
+    assert free == tmp_path / "dense-trunk-sums.onnx" and graphs.concat_free(trunk) == free
+    ops = [node.op_type for node in onnx.load(str(free)).graph.node]
+    assert "Concat" not in ops and ops.count("Conv") == 5 + 1 + 2  # (s, d1) and (s, d1, d2)
+    core = ov.Core()
+    tile = _photos()[2][:40, :40].transpose(2, 0, 1)[None].copy()
+
+    def infer(model) -> np.ndarray:
+        return core.compile_model(str(model), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})(tile)[0]
+
+    np.testing.assert_allclose(infer(free), infer(trunk), atol=1e-5)
+
+
 def test_dense_blocks_are_split_at_the_stream_and_the_stream_stays_float(tmp_path):
     import onnx
     import openvino as ov
@@ -157,7 +178,7 @@ def test_dense_blocks_are_split_at_the_stream_and_the_stream_stays_float(tmp_pat
     _dense_block(trunk)
     rewritten = onnx.load(str(trunk))
     # Only the convolution reading (s, d1, d2) is split; it writes back into the 8-channel stream.
-    assert quantize.split_stream_inputs(rewritten) == ["out" + quantize.STREAM_SUFFIX]
+    assert quantize.split_stream_inputs(rewritten) == ["out_part0"]
     core = ov.Core()
     tile = _photos()[2][:40, :40].transpose(2, 0, 1)[None].copy()
 
@@ -168,7 +189,7 @@ def test_dense_blocks_are_split_at_the_stream_and_the_stream_stays_float(tmp_pat
     np.testing.assert_allclose(infer(split), infer(str(trunk)), atol=1e-5)
 
     quantized, keep = quantize.quantize(trunk, quantize.calibration_crops(_photos(), 6, 32))
-    assert any(name.startswith("out" + quantize.STREAM_SUFFIX) for name in keep)
+    assert any(name.startswith("out_part0") for name in keep)
     fed_by_quantizers = [
         op.get_friendly_name() for op in quantized.get_ordered_ops()
         if op.get_type_name() == "Add"

@@ -261,6 +261,23 @@ def test_a_smaller_budget_gives_smaller_windows(monkeypatch):
     assert upscale._window_pixels(3000, 2**40) == upscale.MIN_WINDOW_PIXELS  # never nothing
 
 
+def test_light_graphs_get_windows_no_larger_than_they_gain_from(monkeypatch):
+    monkeypatch.setenv(config.MEMORY_BUDGET_ENV, "64GiB")
+    config.config.cache_clear()
+    assert upscale._window_pixels(3000, 0) > 2**18
+    assert upscale._window_pixels(3000, 0, 2**18) == 2**18
+    monkeypatch.setenv(config.MEMORY_BUDGET_ENV, "1GiB")
+    config.config.cache_clear()
+    assert upscale._window_pixels(3000, 0, 2**18) < 2**18  # the budget still rules
+
+    class Graph:
+        runtime, precision = "openvino", "bf16"
+
+    assert networks._whole(networks.MODELS["fast-x4"], Graph())[0].window_pixels == 2**18
+    # x4plus run whole (a fallback) is all heavy, with 64 px of context: no cap.
+    assert networks._whole(networks.MODELS["photo-x4"], Graph())[0].window_pixels is None
+
+
 @pytest.mark.parametrize(
     "kind, factor, quality, network",
     [
@@ -610,6 +627,17 @@ def test_tiled_equals_untiled_with_the_photo_network():
         assert psnr(production, whole) > 40
 
 
+def test_an_error_inside_ncnns_thread_reaches_the_caller_as_itself():
+    class Failing:
+        def create_extractor(self):
+            raise MemoryError("ncnn could not allocate")
+
+    graph = object.__new__(graphs.NcnnGraph)  # no weights needed: only the thread is tested
+    graph._net, graph._mat, graph._output = Failing(), np.asarray, "output"
+    with pytest.raises(MemoryError, match="ncnn could not allocate"):
+        graph.infer(np.zeros((3, 8, 8), np.float32))
+
+
 @pytest.mark.slow
 def test_runtimes_agree_and_their_caches_are_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("ENHANCER_CACHE_DIR", str(tmp_path))
@@ -626,6 +654,7 @@ def test_runtimes_agree_and_their_caches_are_kept(tmp_path, monkeypatch):
     reference = networks.load("photo-x4", "onnxruntime").run(rgb)
     split = networks.load("photo-x4", "openvino", "f32")
     assert (split.runtime, split.precision, len(split.stages)) == ("openvino", "f32", 2)
+    assert [stage.window_pixels for stage in split.stages] == [None, 2**18]  # the head's capped
     assert psnr(split.run(rgb), reference) > 60
     if runtimes.native_bf16():
         fast = networks.load("photo-x4", "openvino", "bf16")
