@@ -242,18 +242,19 @@ def split_concat_convs(model, groups: Callable[[list[str]], list[list[str]] | No
         source = producers.get(node.input[0]) if node.op_type == "Conv" else None
         parts = groups(list(source.input)) if source is not None and source.op_type == "Concat" \
             and node.input[1] in weights else None
-        widths = [[channels.get(name) for name in part] for part in parts or []]
-        if not parts or len(parts) < 2 or None in sum(widths, []):
+        known = [[channels.get(name) for name in part] for part in parts or []]
+        if len(known) < 2 or None in sum(known, []):
             nodes.append(node)
             continue
+        widths = [sum(part) for part in known]
         kernel = numpy_helper.to_array(weights[node.input[1]])
-        if sum(sum(part) for part in widths) != kernel.shape[1]:
+        if sum(widths) != kernel.shape[1]:
             nodes.append(node)
             continue
         name = node.name or node.output[0]
         attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         names, outputs, start = [], [], 0
-        for k, (part, width) in enumerate(zip(parts, map(sum, widths))):
+        for k, (part, width) in enumerate(zip(parts, widths, strict=True)):
             source_name = part[0]
             if len(part) > 1:
                 source_name = f"{name}.in{k}"
@@ -272,7 +273,7 @@ def split_concat_convs(model, groups: Callable[[list[str]], list[list[str]] | No
             summed = node.output[0] if k == len(outputs) - 1 else f"{name}.sum{k}"
             nodes.append(helper.make_node("Add", [total, output], [summed], name=f"{name}_sum{k}"))
             total = summed
-        rewritten.append((names, list(map(sum, widths)), kernel.shape[0]))
+        rewritten.append((names, widths, kernel.shape[0]))
     read = {name for node in nodes for name in node.input} | {o.name for o in graph.output}
     del graph.node[:]
     graph.node.extend(n for n in nodes if n.op_type != "Concat" or n.output[0] in read)

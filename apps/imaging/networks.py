@@ -382,8 +382,7 @@ def load(key: str, runtime: str | None = None, precision: str | None = None) -> 
     else:
         runtime = runtime or runtimes.runtime_name()
         if precision is None:
-            precision = ("int8" if int8_refusal(key, runtime) is None
-                         else runtimes.precision_for(runtime))
+            precision = _openvino_precision(key, runtime)
         ncnn_trunk = False
     num_threads = runtimes.threads()
     return _networks.get(
@@ -397,9 +396,12 @@ def plan(key: str) -> tuple[str, str, bool]:
     runtime = runtimes.runtime_name()
     if ncnn_trunk_refusal(key, runtime) is None:
         return runtime, runtimes.precision_for(runtime), True
-    if int8_refusal(key, runtime) is None:
-        return runtime, "int8", False
-    return runtime, runtimes.precision_for(runtime), False
+    return runtime, _openvino_precision(key, runtime), False
+
+
+def _openvino_precision(key: str, runtime: str) -> str:
+    """int8 where network ``key`` may run its int8 trunk on ``runtime``, else the float choice."""
+    return "int8" if int8_refusal(key, runtime) is None else runtimes.precision_for(runtime)
 
 
 def warm_up(keys: tuple[str, ...]) -> None:
@@ -487,7 +489,7 @@ def describe() -> dict:
     for key, spec in MODELS.items():
         reason = missing_reason(key)
         precision, why = precision_choice(key, runtime) if reason is None else ("f32", reason)
-        ncnn_trunk = reason is None and plan(key)[2]
+        ncnn_trunk = reason is None and ncnn_trunk_refusal(key, runtime) is None
         # what load() would give
         network = _networks.peek((key, runtime, precision, ncnn_trunk, runtimes.threads()))
         networks[key] = {
