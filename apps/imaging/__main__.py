@@ -231,7 +231,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
             help="photos whose tiles judge the int8 graph (left out of calibration)",
         )
         parser.add_argument("--tiles", type=int, default=48, help="calibration crops")
-        parser.add_argument("--side", type=int, default=64, help="calibration crop side")
+        parser.add_argument("--side", type=int, default=128, help="calibration crop side")
         parser.add_argument("--evaluate-tiles", type=int, default=8)
         parser.add_argument("--once", action="store_true",
                             help="only where OpenVINO has int8 kernels and no graph was made yet")

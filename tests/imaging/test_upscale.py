@@ -392,6 +392,14 @@ def _stub_trunk(tmp_path, monkeypatch):
     return trunk
 
 
+def _write_verdict(report, psnr_min: float, passed: bool, **more) -> None:
+    """A stored int8 gate result, as quantize.build writes it."""
+    from apps.imaging import quantize
+
+    report.write_text(json.dumps({"recipe": quantize.RECIPE, "psnr_min": psnr_min, "bar": 40.0,
+                                  "passed": passed, **more}))
+
+
 def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatch):
     """The precision choice among int8 / bf16 / f32 with the probe and the gate stubbed."""
     from apps.imaging import quantize
@@ -408,10 +416,10 @@ def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatc
         networks.int8_refusal("photo-x4", "openvino"))
     xml, report = quantize.paths(trunk)
     xml.write_text("<net/>")
-    report.write_text(json.dumps({"psnr_min": 37.4, "bar": 40.0, "passed": False}))
+    _write_verdict(report, 37.4, False)
     precision, why = networks.precision_choice("photo-x4", "openvino")
     assert precision == "bf16" and "refused by the accuracy gate: 37.4 dB" in why
-    report.write_text(json.dumps({"psnr_min": 44.0, "bar": 40.0, "passed": True}))
+    _write_verdict(report, 44.0, True)
     assert networks.precision_choice("photo-x4", "openvino")[0] == "int8"
     assert networks.int8_refusal("fast-x4", "openvino").startswith("no int8 graph")
     # Passed the gate but not faster than the float choice here (AMX bf16): bf16.
@@ -422,11 +430,11 @@ def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatc
     # timing from another CPU does not.
     probe["int8_ms"] = 2.0
     race = {"cpu": runtimes.probe_key(), "float": "bf16", "float_s": 0.30, "int8_s": 0.46}
-    report.write_text(json.dumps({"psnr_min": 44.0, "bar": 40.0, "passed": True, "speed": race}))
+    _write_verdict(report, 44.0, True, speed=race)
     precision, why = networks.precision_choice("photo-x4", "openvino")
     assert precision == "bf16" and "trunk: int8 0.46 s, not clearly faster than 0.3 s" in why
     race.update(float_s=0.90)
-    report.write_text(json.dumps({"psnr_min": 44.0, "bar": 40.0, "passed": True, "speed": race}))
+    _write_verdict(report, 44.0, True, speed=race)
     assert networks.precision_choice("photo-x4", "openvino")[0] == "int8"
     # Estimates read the same stored timings: bf16's probe gain times the trunk's int8 gain.
     (tmp_path / "openvino").mkdir(exist_ok=True)
@@ -434,14 +442,14 @@ def test_int8_is_chosen_per_cpu_only_where_gated_and_faster(tmp_path, monkeypatc
     assert networks.known_speedup("photo-x4") == pytest.approx(10.0 / 4.0 * 0.90 / 0.46)
     assert networks.known_speedup("fast-x4") == pytest.approx(10.0 / 4.0)
     race.update(cpu="another CPU", float_s=0.30)
-    report.write_text(json.dumps({"psnr_min": 44.0, "bar": 40.0, "passed": True, "speed": race}))
+    _write_verdict(report, 44.0, True, speed=race)
     assert networks.precision_choice("photo-x4", "openvino")[0] == "int8"  # the probe's say
     # Without VNNI / AMX int8 (AVX2 sums pairs in 16 bits): only a graph gated on this CPU.
     monkeypatch.setattr(runtimes, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
     precision, why = networks.precision_choice("photo-x4", "openvino")
     assert precision == "bf16" and "gated on another CPU" in why
     race.update(cpu=runtimes.probe_key(), float_s=0.90)
-    report.write_text(json.dumps({"psnr_min": 44.0, "bar": 40.0, "passed": True, "speed": race}))
+    _write_verdict(report, 44.0, True, speed=race)
     assert networks.precision_choice("photo-x4", "openvino")[0] == "int8"
     monkeypatch.setenv(config.PRECISION_ENV, "int8")
     config.config.cache_clear()
@@ -471,8 +479,7 @@ def test_the_trunk_runs_on_ncnn_only_where_it_won_this_cpus_race(tmp_path, monke
     def raced(**speeds):
         race = {"cpu": runtimes.probe_key(), "float": "f32", "float_s": 7.7, "int8_s": 7.6,
                 **speeds}
-        report.write_text(json.dumps({"psnr_min": 41.7, "bar": 40.0, "passed": True,
-                                      "speed": race}))
+        _write_verdict(report, 41.7, True, speed=race)
         return networks.ncnn_trunk_refusal("photo-x4", "openvino")
 
     assert raced() == "not raced on this CPU (make int8)"  # a graph made before the race had it
@@ -488,8 +495,8 @@ def test_the_trunk_runs_on_ncnn_only_where_it_won_this_cpus_race(tmp_path, monke
     assert raced(ncnn_s=7.0) == "race: ncnn 7.0 s, not clearly faster than int8 7.6 s"
     assert networks.plan("photo-x4") == ("openvino", "f32", False)
     assert networks.known_speedup("photo-x4") == 1.0
-    report.write_text(json.dumps({"psnr_min": 41.7, "bar": 40.0, "passed": True, "speed": {
-        "cpu": "another CPU", "float": "f32", "float_s": 7.7, "int8_s": 7.6, "ncnn_s": 3.0}}))
+    _write_verdict(report, 41.7, True, speed={
+        "cpu": "another CPU", "float": "f32", "float_s": 7.7, "int8_s": 7.6, "ncnn_s": 3.0})
     assert networks.ncnn_trunk_refusal("photo-x4", "openvino") == "not raced on this CPU (make int8)"
     assert raced(ncnn_s=6.0) is None
     # What the operator asks for is obeyed.
