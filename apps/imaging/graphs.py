@@ -328,12 +328,12 @@ def split_centre_taps(model, names: Iterable[str]) -> list[str]:
     nodes, centres = [], []
     for node in graph.node:
         nodes.append(node)
+        if node.name not in wanted or node.input[1] not in weights:
+            continue
         attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        kernel = numpy_helper.to_array(weights[node.input[1]]) \
-            if node.name in wanted and node.input[1] in weights else None
-        side = kernel.shape[-1] if kernel is not None else 0
-        if kernel is None or side % 2 == 0 or kernel.shape[-2] != side \
-                or attributes.get("group", 1) != 1 \
+        kernel = numpy_helper.to_array(weights[node.input[1]])
+        side = kernel.shape[-1]
+        if side % 2 == 0 or kernel.shape[-2] != side or attributes.get("group", 1) != 1 \
                 or any(v != 1 for v in [*attributes.get("strides", []),
                                         *attributes.get("dilations", [])]) \
                 or list(attributes.get("pads", [])) != [side // 2] * 4:
