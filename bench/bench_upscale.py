@@ -602,8 +602,8 @@ NOTES = """### What the numbers decided
   at hand"): with VNNI but no bf16 the engine chose the int8 trunk with float32 around it,
   **4.35x** (float32 2.41x); with AVX2 only, int8 without VNNI (16-bit pair sums, gated again
   under the cap: 41.7 dB) measured 1.6x faster than float32 on the trunk and was chosen,
-  **2.85x** (float32 1.91x) — goal 2.5x met on both, by int8 (on the stand-in: a real
-  AVX2-only CPU, next, did not bear it out). 1 MP x4 `best`: **38.1 s** (JPEG in and
+  **2.85x** (float32 1.91x) — goal 2.5x met on both, by int8 (on the stand-in; of two real
+  AVX2-only CPUs, next, a Zen 1 did not bear it out, a Zen 3 did: 2.89x). 1 MP x4 `best`: **38.1 s** (JPEG in and
   out; goal 30 s: **not met**; 63 s when the issue was filed). That is the trunk's arithmetic:
   x4plus's trunk is ~16.7 M MAC per input pixel, and the int8 trunk alone ran 29.6 s on the
   1000x1000 window (25-27 s per MP on 96-768 px windows), the head 3-5 s, so 30 s cannot be
@@ -671,6 +671,26 @@ NOTES = """### What the numbers decided
   Goal 6x: **not met on this CPU**: its int8 trunk runs near the VNNI limit, and the head
   (float32, 1.2 s) and a fresh process's first inference (1.5-2 s of page faults and
   allocation) come on top. 1 MP x4 `best` **55.8 s** (goal 30 s: not met).
+- **A Zen 3 EPYC with AVX2 only (2026-12-07, idle; "Another CPU: a Zen 3 EPYC" below)**:
+  AVX2 and FMA on 256-bit units, no AVX-512 — the issue's "AVX2-only" class, with full-width
+  units where the Zen 1 had half-width ones. int8 pays there: made and gated by `make install`
+  under AVX2's 16-bit pair sums (43.05 dB worst held-out tile), its race ran trunk + head on a
+  128 px tile in 2.14 s against 3.46 s in float32 and 3.33 s with ncnn's trunk. CLI x4 `best`
+  on 384x384: **2.89x** PyTorch fp32 (25.3 s against 73.1 s, 44.2 dB away from the border);
+  float32 2.09x. Goal 2.5x: **met on this AVX2-only CPU** (not on the Zen 1). The int8
+  convolutions take 91 % of the trunk's time and run at about 25 of the 32 multiply-adds per
+  cycle per core that AVX2's 8-bit units allow, so little is left there but fewer
+  multiply-adds. 1 MP x4 `best` 147.9 s.
+- **Estimates follow the race.** The cost model's default for x4plus (photo x4 `best`, `restore`
+  and `improve` on their network path) was its declared float32 rate (150 s per MP) divided by
+  the probe's gain and the int8 trunk's gain over float: on this Zen 3 that said 93 s per MP
+  for a job that took 148 s, on the Zen 1 110 s against 452 s (a 2.5 MP photo admitted at
+  280 s, then stopped after 15 minutes), on the AMX Xeon 71 s against 30 s (a 10 MP photo
+  announced as 12 minutes that takes 5). It now comes from the race `make install` runs on the CPU
+  itself, for the variant the engine runs there (`networks.raced_seconds_per_megapixel`),
+  times 1.4 (`networks.RACE_TO_JOB`: 1 MP x4 `best` took 1.13-1.39x the race's time per pixel
+  on the five CPUs, 2000x2000 1.22-1.33x): 183 s per MP here, 525 on the Zen 1, 35 on the AMX
+  Xeon. Each machine's own jobs still pull it further.
 - **Runtime and precision.** OpenVINO compiles the same ONNX graph the converter already made.
   On this Zen 5 EPYC it ran an x4plus tile in bf16 2.6x and in int8 3.4x faster than PyTorch
   fp32 (1.9x and 2.5x faster than OpenVINO fp32), at 55 / 47 dB PSNR against fp32. CPUs without

@@ -15,7 +15,7 @@ when it is B/W but no colorizer is installed, ``info["colorize_unavailable"]`` s
 
 from __future__ import annotations
 
-from . import bw, colorize
+from . import bw, colorize, networks
 from .errors import EnhancerError
 from .operation import Operation, Rate, Result, Work, get
 from .picture import Picture
@@ -73,14 +73,16 @@ def work(_params: dict, pixels: int) -> Work:
     return Work(heavy=restoring.heavy, key={"path": path})
 
 
+X4PLUS_RATE = networks.MODELS["photo-x4"].float_rate
+
 OPERATION = Operation(
     "improve", "Improve", run, unavailable_reason=unavailable_reason,
     outputs=("improved", "colorized_improved", "colored"), work=work, heavy_in_cloud=True,
     # restore's rates, plus colorize's where it may colorize.
     rates=(
         Rate(0.5, 4.0, {"path": "classical"}),
-        Rate(5.0, 150.0, {"path": "network"}, network="photo-x4"),
+        Rate(5.0, X4PLUS_RATE, {"path": "network"}, network="photo-x4"),
         Rate(2.5, 5.0, {"path": "classical+colorize"}),
-        Rate(7.0, 160.0, {"path": "network+colorize"}, network="photo-x4"),
+        Rate(7.0, X4PLUS_RATE + 10.0, {"path": "network+colorize"}, network="photo-x4"),
     ),
 )

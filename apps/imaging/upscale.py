@@ -541,18 +541,17 @@ OPERATION = Operation(
               cheaper=("fast",)),
     ),
     unavailable_reason=unavailable_reason, outputs=("resolved",), work=work, heavy_in_cloud=True,
-    # Real-ESRGAN x4plus: 63 s per input MP with OpenVINO bf16 on a 2-core EPYC, about twice
-    # that in fp32 on a CPU without bf16 (docs/benchmarks.md). These are the float32 rates of
-    # such a CPU; costs divides them by how much faster the network runs here
-    # (networks.known_speedup: the float arithmetic's probe gain, 2x on a Xeon with AMX, where
-    # x4plus itself runs 5x faster; times, for x4plus, its gated int8 trunk's gain over that
-    # float, timed when the graph was made: 1.5-2.3x on a Zen 5 EPYC), so nothing that fits is
-    # refused on either, and each machine's own jobs pull them further. Photo x2 and the fast tier run SPAN (3-4 s per MP in bf16). Ties go to the
-    # earlier rate, so art (whatever the tier) comes before the photo rates.
+    # Float32 rates of a 2-core CPU without bf16 (x4plus: ModelSpec.float_rate); costs divides
+    # them by how much faster the network runs here (networks.known_speedup). x4plus is timed
+    # by the race run here when its int8 graph was made (1 MP x4 `best`: 30 s on a Xeon with
+    # AMX, 148 s on a Zen 3 EPYC with AVX2 only, 452 s on a Zen 1), the others by the float
+    # choice's probe gain, and each machine's own jobs pull them further. Photo x2 and the fast
+    # tier run SPAN (3-4 s per MP in bf16). Ties go to the earlier rate, so art (whatever the
+    # tier) comes before the photo rates.
     rates=(
         Rate(3.0, 90.0, {"kind": "art", "factor": "2"}, network="art-x2"),
         Rate(3.0, 90.0, {"kind": "art", "factor": "4"}, network="art-x4"),
-        Rate(5.0, 150.0, network="photo-x4"),
+        Rate(5.0, networks.MODELS["photo-x4"].float_rate, network="photo-x4"),
         Rate(3.0, 10.0, {"factor": "2"}, network="fast-x2"),
         Rate(3.0, 10.0, {"quality": "fast"}, network="fast-x4"),
         Rate(3.0, 10.0, {"quality": "fast", "factor": "2"}, network="fast-x2"),

@@ -101,7 +101,7 @@ def parse_key(key: str) -> tuple[str, dict[str, str]]:
 
 def default_cost(operation: str, key_params: dict[str, str]) -> tuple[float, float]:
     """(overhead seconds, seconds per megapixel) from the operation's most specific matching
-    rate; a network's rate follows this CPU's measured speed-up over float32."""
+    rate; a network's rate follows how fast it measured here against its declared float32 one."""
     declared = operations.REGISTRY.get(operation)
     best = None
     for rate in declared.rates if declared else ():
@@ -116,8 +116,8 @@ def default_cost(operation: str, key_params: dict[str, str]) -> tuple[float, flo
 
 
 def _speedup(network: str) -> float:
-    """How many times faster than float32 ``network`` runs here (x4plus may run its int8
-    trunk, the others bf16)."""
+    """How many times faster than its declared float32 rate ``network`` runs here (x4plus as
+    its race on this CPU timed it, the others by the probe's float gain)."""
     from apps.imaging import networks
 
     return networks.known_speedup(network)

@@ -134,6 +134,11 @@ def test_a_job_refused_in_float_fits_once_int8_is_used_here(monkeypatch, setting
     restore = costs.default_cost("restore", {"path": "network"})
     gains["photo-x4"] = 1.0
     assert costs.default_cost("restore", {"path": "network"})[1] == restore[1] * 4.0
+    # Slower than the declared float32 rate (a Zen 1 EPYC's race: 500 s per MP): what would fit
+    # that rate (2 MP: 305 s) is refused rather than stopped after 15 minutes.
+    gains["photo-x4"] = 150.0 / 500.0
+    with pytest.raises(EnhancerError):
+        costs.admit("upscale", photo, [_info(1600, 1250)])
 
 
 def test_the_time_left_counts_down_with_the_clock_and_the_bar(alice):
